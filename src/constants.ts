@@ -1,0 +1,43 @@
+// Every string the outside world can see: API group, annotation keys, condition types and reasons,
+// Event reasons, fixed messages and metric names. Nothing API-visible is spelled anywhere else.
+
+export const GROUP = "secretgen.carvel.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const SECRET_EXPORT_KIND = "SecretExport";
+export const SECRET_IMPORT_KIND = "SecretImport";
+export const SECRET_EXPORT_PLURAL = "secretexports";
+export const SECRET_IMPORT_PLURAL = "secretimports";
+
+export const ANNOTATION_IMAGE_PULL_SECRET = "secretgen.carvel.dev/image-pull-secret";
+export const ANNOTATION_STATUS = "secretgen.carvel.dev/status";
+export const ANNOTATION_EXCLUDED_FROM_WILDCARD = "secretgen.carvel.dev/excluded-from-wildcard-matching";
+export const ANNOTATION_WEIGHT = "secretgen.carvel.dev/weight";
+
+export const SECRET_TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
+export const SECRET_TYPE_SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token";
+export const DOCKER_CONFIG_JSON_KEY = ".dockerconfigjson";
+
+/** Condition types: carvel's pair, plus the kstatus-style Ready. */
+export const CONDITION_RECONCILE_SUCCEEDED = "ReconcileSucceeded";
+export const CONDITION_RECONCILE_FAILED = "ReconcileFailed";
+export const CONDITION_READY = "Ready";
+
+/** Ready condition reasons. */
+export const REASON_EXPORTED = "Exported";
+export const REASON_IMPORTED = "Imported";
+export const REASON_SECRET_NOT_FOUND = "SecretNotFound";
+export const REASON_INVALID_SPEC = "InvalidSpec";
+export const REASON_INVALID_DOCKER_CONFIG = "InvalidDockerConfig";
+export const REASON_CONFLICT = "Conflict";
+export const REASON_NO_MATCHING_EXPORT = "NoMatchingExport";
+export const REASON_SECRET_EXISTS = "SecretExists";
+export const REASON_UNSUPPORTED_TYPE = "UnsupportedType";
+
+/** Messages carvel users already know; kept word for word. */
+export const MESSAGE_MISSING_EXPORTED_SECRET = "Missing exported secret";
+export const MESSAGE_NO_MATCHING_EXPORT = "No matching export/secret";
+export const MESSAGE_WRONG_PLACEHOLDER_TYPE =
+  "Expected secret to have type=corev1.SecretTypeDockerConfigJson, but did not";
+export const FRIENDLY_SUCCEEDED = "Reconcile succeeded";
+export const FRIENDLY_FAILED_PREFIX = "Reconcile failed: ";
