@@ -31,7 +31,7 @@ ensure_dependencies() {
   local stamp="$ROOT/node_modules/.lock-stamp" want
   want=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >&2
   echo "$want" >"$stamp"
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs a TypeScript entry point with Node 24 after the project setup (Node 24, npm ci, binaries).
+# Runs Node 24 with the given arguments after the project setup (Node 24, npm ci). The process gets
+# SIGTERM if whoever started it dies, so a killed `npm run` never leaves it running.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-exec node "$@"
+exec setpriv --pdeathsig TERM -- node "$@"
