@@ -41,3 +41,12 @@ export const MESSAGE_WRONG_PLACEHOLDER_TYPE =
   "Expected secret to have type=corev1.SecretTypeDockerConfigJson, but did not";
 export const FRIENDLY_SUCCEEDED = "Reconcile succeeded";
 export const FRIENDLY_FAILED_PREFIX = "Reconcile failed: ";
+
+/** Event reasons, emitted on transitions only. */
+export const EVENT_CONFLICT_DETECTED = "ConflictDetected";
+export const EVENT_CONFLICT_RESOLVED = "ConflictResolved";
+export const EVENT_EXPORT_INVALID = "ExportInvalid";
+export const EVENT_COMPONENT = "secret-export-controller";
+
+export const MESSAGE_TOO_LARGE =
+  "The merged credentials exceed the 1 MiB Secret size limit; the placeholder keeps its current data. Export fewer or smaller credentials to this namespace";

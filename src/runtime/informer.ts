@@ -77,7 +77,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
         query: { ...selectors, limit: PAGE_SIZE, continue: resume },
         accept: accept("PartialObjectMetadataList"),
       });
-      for (const item of page.items) {
+      for (const item of page.items ?? []) {
         const key = objectKey(item);
         seen.add(key);
         if (versions.get(key) !== item.metadata?.resourceVersion) apply(key, item);

@@ -1,0 +1,43 @@
+// Which exports are currently rejected in which placeholders, as the last reconcile of each
+// placeholder found it. Export status reads it; a placeholder reconcile that changes it tells which
+// exports must report again. Rebuilt by the placeholder reconciles that run at every start.
+import type { Conflict } from "../core/placeholder.ts";
+
+export type ConflictIndex = ReturnType<typeof createConflictIndex>;
+
+export function createConflictIndex() {
+  const byPlaceholder = new Map<string, Conflict[]>();
+  const byExport = new Map<string, Set<string>>();
+
+  const exportsOf = (conflicts: Conflict[] | undefined) =>
+    new Set(conflicts?.flatMap((c) => c.exports) ?? []);
+
+  return {
+    /** Records a placeholder's conflicts; returns the exports whose involvement changed. */
+    set(placeholderKey: string, conflicts: Conflict[]): string[] {
+      const before = byPlaceholder.get(placeholderKey);
+      if (JSON.stringify(before ?? []) === JSON.stringify(conflicts)) return [];
+      const previous = exportsOf(before);
+      const next = exportsOf(conflicts);
+      if (conflicts.length > 0) byPlaceholder.set(placeholderKey, conflicts);
+      else byPlaceholder.delete(placeholderKey);
+      for (const exportKey of previous)
+        if (!next.has(exportKey)) byExport.get(exportKey)?.delete(placeholderKey);
+      for (const exportKey of next) {
+        const keys = byExport.get(exportKey) ?? new Set<string>();
+        byExport.set(exportKey, keys.add(placeholderKey));
+      }
+      return [...new Set([...previous, ...next])];
+    },
+
+    /** The registries of an export rejected as conflicts, with the namespace of each placeholder. */
+    of(exportKey: string): { registry: string; namespace: string }[] {
+      return [...(byExport.get(exportKey) ?? [])].flatMap((placeholderKey) => {
+        const [namespace = ""] = placeholderKey.split("/", 1);
+        return (byPlaceholder.get(placeholderKey) ?? [])
+          .filter((c) => c.exports.includes(exportKey))
+          .map((c) => ({ registry: c.registry, namespace }));
+      });
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Everything a reconcile may use, passed explicitly: caches, the write path, queues, events, logs.
+import type { Logger } from "pino";
+import type { KubeHttp, RequestOptions } from "../runtime/kube-http.ts";
+import type { WorkQueue } from "../runtime/work-queue.ts";
+import type { ConflictIndex } from "./conflict-index.ts";
+import type { EventRecorder } from "./events.ts";
+import type { ClusterState } from "./state.ts";
+
+export interface Context {
+  http: KubeHttp;
+  /** Every write goes through here: rate limited (QPS/burst) and counted. */
+  write<T>(path: string, options: RequestOptions): Promise<T>;
+  state: ClusterState;
+  conflicts: ConflictIndex;
+  queues: { placeholders: WorkQueue; exports: WorkQueue };
+  events: EventRecorder;
+  log: Logger;
+  now(): string;
+}
+
+export const MERGE_PATCH = "application/merge-patch+json";
+
+export function splitKey(key: string): [namespace: string, name: string] {
+  const slash = key.indexOf("/");
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}

@@ -1,0 +1,173 @@
+// Wiring: caches -> change handlers that compute affected keys -> keyed queues -> reconciles.
+// Nothing is reconciled before every cache has synced; after that every placeholder and export is
+// queued once, and again at each resync.
+import { randomUUID } from "node:crypto";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import type { NamespaceView } from "../core/types.ts";
+import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
+import { createRateLimiter } from "../runtime/rate-limiter.ts";
+import { createWorkQueue, type Result, type WorkQueue } from "../runtime/work-queue.ts";
+import { createConflictIndex } from "./conflict-index.ts";
+import type { Context } from "./context.ts";
+import { eventRecorder } from "./events.ts";
+import { reconcileExport } from "./exports.ts";
+import { reconcilePlaceholder } from "./placeholders.ts";
+import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
+import { type ExportEntry, isPlaceholder } from "./views.ts";
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  /** Reconciles running at once, per kind. */
+  concurrency: number;
+  qps: number;
+  burst: number;
+  resyncPeriodMs: number;
+  instance: string;
+}
+
+/** Namespace events that change how many namespaces an export reaches are coalesced this long. */
+const EXPORT_COUNT_DELAY_MS = 1_000;
+
+export function createController(options: ControllerOptions) {
+  const { log } = options;
+  const http = kubeHttp(options.kubeConfig);
+  const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
+  const write = async <T>(path: string, request: RequestOptions) => {
+    await limiter.take();
+    return http.request<T>(path, request);
+  };
+  let reconciling = false;
+  let resync: NodeJS.Timeout | undefined;
+
+  const worker =
+    (controller: string, reconcile: (ctx: Context, key: string) => Promise<Result>) =>
+    async (key: string) => {
+      const reconcileLog = log.child({ controller, key, reconcileId: randomUUID() });
+      try {
+        return await reconcile({ ...ctx, log: reconcileLog }, key);
+      } catch (err) {
+        reconcileLog.warn({ err }, "reconcile failed; retrying with backoff");
+        throw err;
+      }
+    };
+  const queues = {
+    placeholders: createWorkQueue({
+      worker: worker("placeholder", reconcilePlaceholder),
+      concurrency: options.concurrency,
+    }),
+    exports: createWorkQueue({
+      worker: worker("secretexport", reconcileExport),
+      concurrency: options.concurrency,
+    }),
+  };
+  const state: ClusterState = createClusterState(
+    http,
+    changeHandlers(
+      () => (reconciling ? queues : undefined),
+      () => state,
+      log,
+    ),
+  );
+  const ctx: Context = {
+    http,
+    write,
+    state,
+    conflicts: createConflictIndex(),
+    queues,
+    events: eventRecorder(write, log, options.instance),
+    log,
+    now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  };
+
+  function enqueueAll() {
+    for (const key of state.allPlaceholders()) queues.placeholders.add(key);
+    for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
+  }
+
+  return {
+    state,
+    /** Resolves once every cache has synced. */
+    startCaches: () => state.start(),
+    /** Starts reconciling; call after the caches synced (and, with leader election, once leading). */
+    startReconciling() {
+      reconciling = true;
+      enqueueAll();
+      resync = setInterval(enqueueAll, options.resyncPeriodMs);
+    },
+    ready: () => state.synced() && state.healthy(),
+    /** Stops taking work, finishes in-flight reconciles, stops the caches. */
+    async stop() {
+      reconciling = false;
+      clearInterval(resync);
+      await Promise.all([queues.placeholders.shutdown(), queues.exports.shutdown()]);
+      state.stop();
+    },
+    /** Resolves when nothing is queued or running (for tests and benchmarks). */
+    drained: () => Promise.all([queues.placeholders.drained(), queues.exports.drained()]),
+  };
+}
+
+/** Maps each cache change to the keys it can affect; before reconciling starts, changes are ignored. */
+function changeHandlers(
+  queuesNow: () => { placeholders: WorkQueue; exports: WorkQueue } | undefined,
+  stateNow: () => ClusterState,
+  log: Logger,
+): ChangeHandlers {
+  const placeholdersReachedBy = (entry: ExportEntry | undefined) =>
+    stateNow()
+      .namespacesReachedBy(entry)
+      .flatMap((ns) => stateNow().placeholdersIn(ns));
+  const reached = (entry: ExportEntry, ns: NamespaceView | undefined) =>
+    ns !== undefined && stateNow().reachOf(entry, ns)?.reached === true;
+
+  return {
+    namespace(name, previous, next) {
+      const queues = queuesNow();
+      if (!queues) return;
+      for (const key of stateNow().placeholdersIn(name)) queues.placeholders.add(key);
+      for (const entry of stateNow().exports.values()) {
+        if (reached(entry, previous) !== reached(entry, next)) {
+          queues.exports.addAfter(`${entry.namespace}/${entry.name}`, EXPORT_COUNT_DELAY_MS);
+        }
+      }
+    },
+    export(key, previous, next) {
+      const queues = queuesNow();
+      if (!queues) return;
+      queues.exports.add(key);
+      if (previous?.placement === next?.placement) return;
+      for (const p of new Set([...placeholdersReachedBy(previous), ...placeholdersReachedBy(next)])) {
+        queues.placeholders.add(p);
+      }
+    },
+    dockerSecret(key, previous, next) {
+      const queues = queuesNow();
+      if (!queues) return;
+      if (isPlaceholder(previous?.annotations) || isPlaceholder(next?.annotations))
+        queues.placeholders.add(key);
+      const entry = stateNow().exports.get(key);
+      if (
+        entry === undefined ||
+        previous?.data[DOCKER_CONFIG_JSON_KEY] === next?.data[DOCKER_CONFIG_JSON_KEY]
+      )
+        return;
+      queues.exports.add(key);
+      for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
+    },
+    secretMetadata(key, previous, next) {
+      const queues = queuesNow();
+      if (!queues) return;
+      const isDocker = stateNow().dockerSecrets.get(key) !== undefined;
+      if ((previous?.placeholder || next?.placeholder) && !isDocker) queues.placeholders.add(key);
+      if (stateNow().exports.get(key) !== undefined && previous?.resourceVersion !== next?.resourceVersion) {
+        queues.exports.add(key);
+      }
+    },
+    informerError(name, err, attempt) {
+      log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");
+    },
+  };
+}

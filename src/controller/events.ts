@@ -1,0 +1,45 @@
+// Kubernetes Events, best effort: a failure to record one is logged, never retried into a storm.
+import type { Logger } from "pino";
+import { EVENT_COMPONENT } from "../constants.ts";
+import type { RequestOptions } from "../runtime/kube-http.ts";
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface EventRecorder {
+  emit(object: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+}
+
+export function eventRecorder(
+  write: (path: string, options: RequestOptions) => Promise<unknown>,
+  log: Logger,
+  instance: string,
+): EventRecorder {
+  return {
+    async emit(object, type, reason, message) {
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const body = {
+        metadata: { generateName: `${object.name}.`, namespace: object.namespace },
+        involvedObject: object,
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: EVENT_COMPONENT },
+        reportingComponent: EVENT_COMPONENT,
+        reportingInstance: instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      };
+      await write(`/api/v1/namespaces/${object.namespace}/events`, { method: "POST", body }).catch(
+        (err: unknown) =>
+          log.warn({ err, reason, object: `${object.namespace}/${object.name}` }, "could not record event"),
+      );
+    },
+  };
+}

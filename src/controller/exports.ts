@@ -1,0 +1,93 @@
+// Reconcile of one SecretExport's status: what its spec, its source and the placeholders it feeds
+// say, written only when it changed, with Events on transitions.
+import {
+  API_VERSION,
+  CONDITION_READY,
+  EVENT_CONFLICT_DETECTED,
+  EVENT_CONFLICT_RESOLVED,
+  EVENT_EXPORT_INVALID,
+  REASON_CONFLICT,
+  REASON_INVALID_DOCKER_CONFIG,
+  REASON_INVALID_SPEC,
+  SECRET_EXPORT_KIND,
+  SECRET_EXPORT_PLURAL,
+} from "../constants.ts";
+import { genericStatus, statusChanged } from "../core/conditions.ts";
+import { exportStatusFields } from "../core/export-status.ts";
+import { statusOf } from "../runtime/kube-http.ts";
+import type { Result } from "../runtime/work-queue.ts";
+import { type Context, MERGE_PATCH } from "./context.ts";
+import type { ExportEntry } from "./views.ts";
+
+export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
+  const entry = ctx.state.exports.get(key);
+  if (entry === undefined) return {};
+  const fields = exportStatusFields({
+    problems: entry.destinations.ok ? undefined : entry.destinations.problems,
+    source: await sourceOf(ctx, entry),
+    conflicts: ctx.conflicts.of(key),
+    namespacesReached: ctx.state.namespacesReachedBy(entry).length,
+  });
+  const desired = {
+    ...genericStatus(fields.outcome, entry.generation, ctx.now(), entry.status.conditions),
+    ...(fields.observedSecretResourceVersion === undefined
+      ? {}
+      : { observedSecretResourceVersion: fields.observedSecretResourceVersion }),
+    namespacesReached: fields.namespacesReached,
+  };
+  if (!statusChanged(entry.status, desired)) return {};
+  const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_EXPORT_PLURAL}/${entry.name}/status`;
+  // observedSecretResourceVersion may have to disappear: null removes it in a merge patch.
+  const body = { status: { observedSecretResourceVersion: null, ...desired } };
+  await ctx.write(path, { method: "PATCH", body, contentType: MERGE_PATCH });
+  await reportTransition(ctx, entry, readyReason(entry.status.conditions), fields.outcome);
+  return {};
+}
+
+/** The source as the caches know it; a Secret of another type is looked up (its data is not needed). */
+async function sourceOf(ctx: Context, entry: ExportEntry) {
+  const key = `${entry.namespace}/${entry.name}`;
+  const docker = ctx.state.dockerSecrets.get(key);
+  if (docker !== undefined) {
+    return {
+      resourceVersion: docker.resourceVersion,
+      type: docker.type,
+      parsed: ctx.state.parsedSource(docker),
+    };
+  }
+  const path = `/api/v1/namespaces/${entry.namespace}/secrets/${entry.name}`;
+  const found = await ctx.http
+    .request<{ type?: string; metadata?: { resourceVersion?: string } }>(path)
+    .catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
+  return found && { resourceVersion: found.metadata?.resourceVersion ?? "", type: found.type ?? "" };
+}
+
+const readyReason = (conditions: ExportEntry["status"]["conditions"]) =>
+  conditions?.find((c) => c.type === CONDITION_READY)?.reason;
+
+async function reportTransition(
+  ctx: Context,
+  entry: ExportEntry,
+  before: string | undefined,
+  after: { reason: string; message: string },
+) {
+  if (before === after.reason) return;
+  const involved = {
+    apiVersion: API_VERSION,
+    kind: SECRET_EXPORT_KIND,
+    namespace: entry.namespace,
+    name: entry.name,
+    uid: entry.uid,
+  };
+  if (after.reason === REASON_CONFLICT) {
+    await ctx.events.emit(involved, "Warning", EVENT_CONFLICT_DETECTED, after.message);
+  } else if (after.reason === REASON_INVALID_SPEC || after.reason === REASON_INVALID_DOCKER_CONFIG) {
+    await ctx.events.emit(involved, "Warning", EVENT_EXPORT_INVALID, after.message);
+  }
+  if (before === REASON_CONFLICT) {
+    await ctx.events.emit(involved, "Normal", EVENT_CONFLICT_RESOLVED, "No registry conflicts remain");
+  }
+}

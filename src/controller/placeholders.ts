@@ -1,0 +1,97 @@
+// Reconcile of one placeholder: read the caches, decide with the pure core, write the difference,
+// report conflicts (status annotation, Events on transitions, the exports involved).
+import {
+  ANNOTATION_STATUS,
+  DOCKER_CONFIG_JSON_KEY,
+  EVENT_CONFLICT_DETECTED,
+  EVENT_CONFLICT_RESOLVED,
+  MESSAGE_TOO_LARGE,
+  SECRET_TYPE_DOCKER_CONFIG_JSON,
+} from "../constants.ts";
+import {
+  type Conflict,
+  desiredPlaceholder,
+  exceedsSecretDataLimit,
+  parsePlaceholderStatus,
+  WRONG_TYPE_STATUS,
+} from "../core/placeholder.ts";
+import { failedStatus, otherDataBytes, placeholderPatch } from "../core/placeholder-patch.ts";
+import type { SecretView } from "../core/types.ts";
+import { type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import type { Result } from "../runtime/work-queue.ts";
+import { type Context, MERGE_PATCH, splitKey } from "./context.ts";
+import { isPlaceholder, secretView } from "./views.ts";
+
+export async function reconcilePlaceholder(ctx: Context, key: string): Promise<Result> {
+  const secret = ctx.state.dockerSecrets.get(key);
+  if (secret === undefined || !isPlaceholder(secret.annotations)) {
+    forgetConflicts(ctx, key);
+    if (ctx.state.secretMetadata.get(key)?.placeholder) await reconcileWrongType(ctx, key);
+    return {};
+  }
+  const namespace = ctx.state.namespaces.get(secret.namespace);
+  if (namespace === undefined || namespace.terminating) return {};
+
+  const currentStatus = secret.annotations[ANNOTATION_STATUS];
+  const desired = desiredPlaceholder({
+    candidates: ctx.state.candidatesFor(namespace),
+    currentConfig: decode(secret.data[DOCKER_CONFIG_JSON_KEY]),
+    currentStatus,
+  });
+  const fits = !exceedsSecretDataLimit(desired.dockerConfigJson, otherDataBytes(secret.data));
+  const patch = fits
+    ? placeholderPatch(secret, { dockerConfigJson: desired.dockerConfigJson, status: desired.status })
+    : placeholderPatch(secret, { status: failedStatus(currentStatus, MESSAGE_TOO_LARGE) });
+  if (patch !== undefined) {
+    await ctx.write(secretPath(secret), { method: "PATCH", body: patch, contentType: MERGE_PATCH });
+    ctx.log.info({ data: patch.data !== undefined, fits }, "placeholder updated");
+  }
+  const previous = parsePlaceholderStatus(currentStatus).conflicts;
+  if (fits) await reportConflicts(ctx, secret, previous, desired.conflicts);
+  return {};
+}
+
+/** Only the status annotation of a placeholder of another type is written; its data is not ours. */
+async function reconcileWrongType(ctx: Context, key: string): Promise<void> {
+  const [namespace, name] = splitKey(key);
+  const path = `/api/v1/namespaces/${namespace}/secrets/${name}`;
+  const found = await ctx.http.request<KubeObject>(path).catch((err: unknown) => {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  });
+  if (found === undefined) return;
+  const secret = secretView(found);
+  if (secret.type === SECRET_TYPE_DOCKER_CONFIG_JSON || !isPlaceholder(secret.annotations)) return;
+  const patch = placeholderPatch(secret, { status: WRONG_TYPE_STATUS });
+  if (patch !== undefined) await ctx.write(path, { method: "PATCH", body: patch, contentType: MERGE_PATCH });
+}
+
+async function reportConflicts(ctx: Context, secret: SecretView, previous: Conflict[], next: Conflict[]) {
+  for (const exportKey of ctx.conflicts.set(`${secret.namespace}/${secret.name}`, next)) {
+    ctx.queues.exports.add(exportKey);
+  }
+  const known = new Set(previous.map((c) => c.registry));
+  const appeared = next.filter((c) => !known.has(c.registry));
+  const involved = { apiVersion: "v1", kind: "Secret", namespace: secret.namespace, name: secret.name };
+  if (appeared.length > 0) {
+    const registries = appeared.map((c) => `${c.registry} (exports ${c.exports.join(", ")})`).join("; ");
+    await ctx.events.emit(
+      involved,
+      "Warning",
+      EVENT_CONFLICT_DETECTED,
+      `Conflicting credentials rejected for registry ${registries}`,
+    );
+  } else if (previous.length > 0 && next.length === 0) {
+    await ctx.events.emit(involved, "Normal", EVENT_CONFLICT_RESOLVED, "No registry conflicts remain");
+  }
+}
+
+function forgetConflicts(ctx: Context, key: string) {
+  for (const exportKey of ctx.conflicts.set(key, [])) ctx.queues.exports.add(exportKey);
+}
+
+const decode = (base64: string | undefined) =>
+  base64 === undefined ? undefined : Buffer.from(base64, "base64").toString("utf8");
+
+const secretPath = (s: { namespace: string; name: string }) =>
+  `/api/v1/namespaces/${s.namespace}/secrets/${s.name}`;

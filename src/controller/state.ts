@@ -1,0 +1,146 @@
+// The controller's view of the cluster: four informer caches (never every Secret) plus the indexes
+// that answer "what can this change affect" without scanning anything but exports and namespaces.
+import { DOCKER_CONFIG_JSON_KEY, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
+import { reach, type Reach } from "../core/destinations.ts";
+import { type ParsedDockerConfig, parseDockerConfig } from "../core/dockerconfig.ts";
+import type { Candidate } from "../core/placeholder.ts";
+import type { NamespaceView, SecretView } from "../core/types.ts";
+import { informer } from "../runtime/informer.ts";
+import type { KubeHttp } from "../runtime/kube-http.ts";
+import {
+  type ExportEntry,
+  exportEntry,
+  namespaceView,
+  type SecretMetadata,
+  secretMetadataView,
+  secretView,
+} from "./views.ts";
+
+type OnChange<V> = (key: string, previous: V | undefined, next: V | undefined) => void;
+
+export interface ChangeHandlers {
+  namespace: OnChange<NamespaceView>;
+  export: OnChange<ExportEntry>;
+  dockerSecret: OnChange<SecretView>;
+  secretMetadata: OnChange<SecretMetadata>;
+  informerError(name: string, err: unknown, attempt: number): void;
+}
+
+export type ClusterState = ReturnType<typeof createClusterState>;
+
+export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
+  const placeholdersByNamespace = new Map<string, Set<string>>();
+  const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
+  const onError = (name: string) => (err: unknown, attempt: number) =>
+    handlers.informerError(name, err, attempt);
+
+  const namespaces = informer(http, {
+    name: "namespaces",
+    path: "/api/v1/namespaces",
+    view: namespaceView,
+    onChange: handlers.namespace,
+    onError: onError("namespaces"),
+  });
+  const exports = informer(http, {
+    name: "secretexports",
+    path: "/apis/secretgen.carvel.dev/v1alpha1/secretexports",
+    view: exportEntry,
+    onChange: handlers.export,
+    onError: onError("secretexports"),
+  });
+  const dockerSecrets = informer(http, {
+    name: "dockerconfigjson-secrets",
+    path: "/api/v1/secrets",
+    fieldSelector: `type=${SECRET_TYPE_DOCKER_CONFIG_JSON}`,
+    view: secretView,
+    onChange: (key, previous, next) => {
+      if (next === undefined || previous?.resourceVersion !== next.resourceVersion) parsedSources.delete(key);
+      handlers.dockerSecret(key, previous, next);
+    },
+    onError: onError("dockerconfigjson-secrets"),
+  });
+  // Metadata only, keeping placeholders and exported sources: how placeholders of the wrong type and
+  // sources of other types are seen without caching every Secret in the cluster.
+  const secretMetadata = informer(http, {
+    name: "secret-metadata",
+    path: "/api/v1/secrets",
+    metadataOnly: true,
+    view: (o) => secretMetadataView(o, (key) => exports.get(key) !== undefined),
+    onChange: (key, previous, next) => {
+      indexPlaceholder(key, next?.placeholder === true);
+      handlers.secretMetadata(key, previous, next);
+    },
+    onError: onError("secret-metadata"),
+  });
+  const informers = [namespaces, exports, dockerSecrets, secretMetadata];
+
+  function indexPlaceholder(key: string, present: boolean) {
+    const [namespace = ""] = key.split("/", 1);
+    const keys = placeholdersByNamespace.get(namespace) ?? new Set<string>();
+    if (present) keys.add(key);
+    else keys.delete(key);
+    if (keys.size > 0) placeholdersByNamespace.set(namespace, keys);
+    else placeholdersByNamespace.delete(namespace);
+  }
+
+  /** The parsed `.dockerconfigjson` of a source, parsed once per resourceVersion. */
+  function parsedSource(secret: SecretView): ParsedDockerConfig {
+    const key = `${secret.namespace}/${secret.name}`;
+    const memo = parsedSources.get(key);
+    if (memo?.resourceVersion === secret.resourceVersion) return memo.parsed;
+    const encoded = secret.data[DOCKER_CONFIG_JSON_KEY] ?? "";
+    const parsed = parseDockerConfig(Buffer.from(encoded, "base64").toString("utf8"));
+    parsedSources.set(key, { resourceVersion: secret.resourceVersion, parsed });
+    return parsed;
+  }
+
+  return {
+    namespaces,
+    exports,
+    dockerSecrets,
+    secretMetadata,
+    informers,
+    placeholdersIn: (namespace: string): string[] => [...(placeholdersByNamespace.get(namespace) ?? [])],
+    allPlaceholders: (): string[] => [...placeholdersByNamespace.values()].flatMap((keys) => [...keys]),
+    parsedSource,
+
+    reachOf(entry: ExportEntry, namespace: NamespaceView): Reach | undefined {
+      return entry.destinations.ok ? reach(entry.destinations.compiled, namespace) : undefined;
+    },
+
+    /** Namespaces (by name) that an export reaches now. */
+    namespacesReachedBy(entry: ExportEntry | undefined): string[] {
+      if (!entry?.destinations.ok) return [];
+      const { compiled } = entry.destinations;
+      return [...namespaces.values()].filter((ns) => reach(compiled, ns).reached).map((ns) => ns.name);
+    },
+
+    /** The exports reaching a namespace whose source is a dockerconfigjson Secret (SPEC §3.2). */
+    candidatesFor(namespace: NamespaceView): Candidate[] {
+      const candidates: Candidate[] = [];
+      for (const entry of exports.values()) {
+        if (!entry.destinations.ok) continue;
+        const verdict = reach(entry.destinations.compiled, namespace);
+        const source = dockerSecrets.get(`${entry.namespace}/${entry.name}`);
+        if (!verdict.reached || source === undefined) continue;
+        candidates.push({
+          exportKey: `${entry.namespace}/${entry.name}`,
+          weight: entry.weight,
+          sameNamespace: entry.namespace === namespace.name,
+          exact: verdict.rule === "exactName",
+          source: parsedSource(source),
+        });
+      }
+      return candidates;
+    },
+
+    synced: () => informers.every((i) => i.synced()),
+    healthy: () => informers.every((i) => i.healthy()),
+    // Exports first: the Secret metadata view keeps exported sources, so it must know the exports.
+    async start() {
+      await Promise.all([namespaces.start(), exports.start()]);
+      await Promise.all([dockerSecrets.start(), secretMetadata.start()]);
+    },
+    stop: () => informers.forEach((i) => i.stop()),
+  };
+}

@@ -1,0 +1,103 @@
+// What the caches keep of each API object: only the fields decisions read, so memory follows the
+// objects we care about and not their managedFields, data we never use, or typed-model copies.
+import { type ParsedSpec, parseExportSpec, type SecretExportStatus } from "../api/schemas.ts";
+import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../constants.ts";
+import { type CompiledExport, compileExport } from "../core/destinations.ts";
+import type {
+  ExportView,
+  FieldProblem,
+  NamespaceView,
+  SecretExportSpec,
+  SecretView,
+  StringMap,
+} from "../core/types.ts";
+import { parseWeight } from "../core/weight.ts";
+import type { KubeObject } from "../runtime/kube-http.ts";
+
+interface Metadata {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  managedFields?: unknown;
+}
+
+const metadataOf = (o: KubeObject) => (o.metadata ?? {}) as Metadata;
+
+export function namespaceView(o: KubeObject): NamespaceView {
+  const { managedFields, ...metadata } = metadataOf(o);
+  const status = o.status as { phase?: string } | undefined;
+  return {
+    name: metadata.name,
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
+    terminating: metadata.deletionTimestamp !== undefined || status?.phase === "Terminating",
+    object: { metadata, spec: o.spec ?? {}, status: o.status ?? {} },
+  };
+}
+
+export interface ExportEntry extends ExportView {
+  uid: string;
+  resourceVersion: string;
+  status: SecretExportStatus;
+  /** The spec as parsed and compiled, or what is wrong with it. */
+  destinations: { ok: true; compiled: CompiledExport } | { ok: false; problems: FieldProblem[] };
+  /** Changes exactly when the namespaces it reaches or its weight may have changed. */
+  placement: string;
+}
+
+export function exportEntry(o: KubeObject): ExportEntry | undefined {
+  const metadata = metadataOf(o);
+  if (metadata.deletionTimestamp !== undefined || metadata.namespace === undefined) return undefined;
+  const parsed: ParsedSpec<SecretExportSpec> = parseExportSpec(o.spec ?? {});
+  const spec = parsed.ok ? parsed.spec : {};
+  const weight = parseWeight(metadata.annotations?.[ANNOTATION_WEIGHT]);
+  return {
+    namespace: metadata.namespace,
+    name: metadata.name,
+    uid: metadata.uid ?? "",
+    resourceVersion: metadata.resourceVersion ?? "",
+    generation: metadata.generation ?? 0,
+    weight,
+    spec,
+    status: (o.status ?? {}) as SecretExportStatus,
+    destinations: parsed.ok ? compileExport(spec) : parsed,
+    placement: JSON.stringify([o.spec ?? {}, weight]),
+  };
+}
+
+/** Secrets of type kubernetes.io/dockerconfigjson: placeholders and registry-credential sources. */
+export function secretView(o: KubeObject): SecretView {
+  const metadata = metadataOf(o);
+  return {
+    namespace: metadata.namespace ?? "",
+    name: metadata.name,
+    type: typeof o.type === "string" ? o.type : "",
+    data: (o.data ?? {}) as StringMap,
+    resourceVersion: metadata.resourceVersion ?? "",
+    annotations: metadata.annotations ?? {},
+  };
+}
+
+export const isPlaceholder = (annotations: StringMap | undefined): boolean =>
+  annotations !== undefined && Object.hasOwn(annotations, ANNOTATION_IMAGE_PULL_SECRET);
+
+export interface SecretMetadata {
+  resourceVersion: string;
+  placeholder: boolean;
+}
+
+/** From the metadata-only watch of every Secret, only placeholders and exported sources are kept. */
+export function secretMetadataView(
+  o: KubeObject,
+  exported: (key: string) => boolean,
+): SecretMetadata | undefined {
+  const metadata = metadataOf(o);
+  const placeholder = isPlaceholder(metadata.annotations);
+  if (!placeholder && !exported(`${metadata.namespace}/${metadata.name}`)) return undefined;
+  return { resourceVersion: metadata.resourceVersion ?? "", placeholder };
+}

@@ -1,0 +1,76 @@
+// The status of a SecretExport (SPEC §1, §3.8): from what is known about its spec, its source and
+// the placeholders it feeds, the Ready reason and message, carvel's condition and our extra fields.
+import {
+  ANNOTATION_WEIGHT,
+  DOCKER_CONFIG_JSON_KEY,
+  MESSAGE_MISSING_EXPORTED_SECRET,
+  REASON_CONFLICT,
+  REASON_EXPORTED,
+  REASON_INVALID_DOCKER_CONFIG,
+  REASON_INVALID_SPEC,
+  REASON_SECRET_NOT_FOUND,
+  SECRET_TYPE_DOCKER_CONFIG_JSON,
+} from "../constants.ts";
+import type { Outcome } from "./conditions.ts";
+import type { ParsedDockerConfig } from "./dockerconfig.ts";
+import type { FieldProblem } from "./types.ts";
+
+export interface ExportFacts {
+  /** What is wrong with the spec, if anything. */
+  problems: FieldProblem[] | undefined;
+  /** The source Secret, undefined when it does not exist. */
+  source: { resourceVersion: string; type: string; parsed?: ParsedDockerConfig } | undefined;
+  /** Registries of this export rejected as conflicts, by the namespace of the placeholder. */
+  conflicts: { registry: string; namespace: string }[];
+  namespacesReached: number;
+}
+
+export interface ExportStatusFields {
+  outcome: Outcome;
+  observedSecretResourceVersion?: string;
+  namespacesReached: number;
+}
+
+/** How many namespaces a message lists before it says "and N more". */
+const LISTED_NAMESPACES = 5;
+
+export function exportStatusFields(facts: ExportFacts): ExportStatusFields {
+  const { problems, source, conflicts, namespacesReached } = facts;
+  if (problems !== undefined) {
+    return { outcome: failed(REASON_INVALID_SPEC, validationMessage(problems)), namespacesReached: 0 };
+  }
+  if (source === undefined) {
+    return { outcome: failed(REASON_SECRET_NOT_FOUND, MESSAGE_MISSING_EXPORTED_SECRET), namespacesReached };
+  }
+  const observed = { observedSecretResourceVersion: source.resourceVersion, namespacesReached };
+  const parsed = source.type === SECRET_TYPE_DOCKER_CONFIG_JSON ? source.parsed : undefined;
+  if (parsed?.ok === false) {
+    const message = `The Secret's ${DOCKER_CONFIG_JSON_KEY} is unreadable: ${parsed.message}; placeholders keep the registries it provided until it is fixed`;
+    return { outcome: failed(REASON_INVALID_DOCKER_CONFIG, message), ...observed };
+  }
+  if (conflicts.length > 0)
+    return { outcome: failed(REASON_CONFLICT, conflictMessage(conflicts)), ...observed };
+  const skipped = parsed?.ok && parsed.skipped.length > 0 ? parsed.skipped : [];
+  const note = skipped.length > 0 ? `; entries without credentials skipped: ${skipped.join(", ")}` : "";
+  const message = `Exported to ${namespacesReached} namespace${namespacesReached === 1 ? "" : "s"}${note}`;
+  return { outcome: { ready: true, reason: REASON_EXPORTED, message }, ...observed };
+}
+
+const failed = (reason: string, message: string): Outcome => ({ ready: false, reason, message });
+
+/** carvel's format, with each problem's field named. */
+function validationMessage(problems: FieldProblem[]): string {
+  return ["Validation errors:", ...problems.map((p) => `- ${p.field}: ${p.message}`)].join("\n");
+}
+
+function conflictMessage(conflicts: ExportFacts["conflicts"]): string {
+  const byRegistry = Map.groupBy(conflicts, (c) => c.registry);
+  const parts = [...byRegistry.keys()].sort().map((registry) => {
+    const namespaces = [...new Set(byRegistry.get(registry)?.map((c) => c.namespace))].sort();
+    const listed = namespaces.slice(0, LISTED_NAMESPACES).join(", ");
+    const more =
+      namespaces.length > LISTED_NAMESPACES ? ` and ${namespaces.length - LISTED_NAMESPACES} more` : "";
+    return `registry ${JSON.stringify(registry)} in namespaces ${listed}${more}`;
+  });
+  return `Conflicting credentials rejected for ${parts.join("; ")}: another export offers different credentials; set the ${ANNOTATION_WEIGHT} annotation on the export that should win`;
+}
