@@ -1,0 +1,60 @@
+// `npm run dev`: the local control plane, the CRDs, the controller and examples/, in the foreground
+// until Ctrl-C; prints what the controller did with the examples and how to look for yourself.
+import { execFile } from "node:child_process";
+import { copyFile, mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { startControlPlane } from "./control-plane.ts";
+import { startProcess } from "./processes.ts";
+import { untilSignal } from "./signals.ts";
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, "..");
+const runDir = join(root, ".run");
+const kubeconfig = join(runDir, "dev.kubeconfig");
+
+const plane = await startControlPlane();
+try {
+  await mkdir(runDir, { recursive: true });
+  await copyFile(plane.kubeconfigPath, kubeconfig);
+  const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", kubeconfig, ...args]);
+  await kubectl("apply", "-f", join(root, "crds"));
+  await kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s");
+
+  const logPath = join(runDir, "dev-controller.log");
+  const controller = startProcess(
+    process.execPath,
+    [join(root, "src/cli.ts"), "run", "--kubeconfig", kubeconfig],
+    logPath,
+  );
+  await kubectl("apply", "-f", join(root, "examples"));
+  await new Promise((r) => setTimeout(r, 3_000));
+
+  const exports = await kubectl("get", "secretexports", "-A");
+  const placeholders = await kubectl(
+    "get",
+    "secrets",
+    "-A",
+    "-o",
+    "custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,STATUS:.metadata.annotations.secretgen\\.carvel\\.dev/status",
+    "--field-selector",
+    "type=kubernetes.io/dockerconfigjson",
+  );
+  console.log(`SecretExports:\n${exports.stdout}\nPlaceholders and sources:\n${placeholders.stdout}`);
+  console.log(
+    [
+      `The control plane, the controller and examples/ are running. Try:`,
+      `  export KUBECONFIG=${kubeconfig}`,
+      `  kubectl -n team-b get secret registry-pull -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
+      `  kubectl -n platform-creds describe secretexport ghcr-creds`,
+      `Controller log: ${logPath}. Ctrl-C stops everything.`,
+    ].join("\n"),
+  );
+  await Promise.race([
+    untilSignal(),
+    controller.exited.then((code) => console.error(`controller exited (${code}); see ${logPath}`)),
+  ]);
+  await controller.stop();
+} finally {
+  await plane.stop();
+}
