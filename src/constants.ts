@@ -50,3 +50,9 @@ export const EVENT_COMPONENT = "secret-export-controller";
 
 export const MESSAGE_TOO_LARGE =
   "The merged credentials exceed the 1 MiB Secret size limit; the placeholder keeps its current data. Export fewer or smaller credentials to this namespace";
+
+/** On every copy a SecretImport makes: how the controller watches only its own copies. */
+export const LABEL_IMPORTED = "secretgen.carvel.dev/imported";
+export const MESSAGE_IMPORT_INTO_OWN_NAMESPACE =
+  "spec.fromNamespace names the SecretImport's own namespace: a Secret cannot be imported into the namespace it comes from";
+export const EVENT_IMPORT_REMOVED = "ImportRemoved";

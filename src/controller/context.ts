@@ -12,10 +12,16 @@ export interface Context {
   write<T>(path: string, options: RequestOptions): Promise<T>;
   state: ClusterState;
   conflicts: ConflictIndex;
-  queues: { placeholders: WorkQueue; exports: WorkQueue };
+  queues: Queues;
   events: EventRecorder;
   log: Logger;
   now(): string;
+}
+
+export interface Queues {
+  placeholders: WorkQueue;
+  exports: WorkQueue;
+  imports: WorkQueue;
 }
 
 export const MERGE_PATCH = "application/merge-patch+json";

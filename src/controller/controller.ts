@@ -8,11 +8,12 @@ import { DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import type { NamespaceView } from "../core/types.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
 import { createRateLimiter } from "../runtime/rate-limiter.ts";
-import { createWorkQueue, type Result, type WorkQueue } from "../runtime/work-queue.ts";
+import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
 import { createConflictIndex } from "./conflict-index.ts";
-import type { Context } from "./context.ts";
+import type { Context, Queues } from "./context.ts";
 import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
+import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "./views.ts";
@@ -62,6 +63,10 @@ export function createController(options: ControllerOptions) {
       worker: worker("secretexport", reconcileExport),
       concurrency: options.concurrency,
     }),
+    imports: createWorkQueue({
+      worker: worker("secretimport", reconcileImport),
+      concurrency: options.concurrency,
+    }),
   };
   const state: ClusterState = createClusterState(
     http,
@@ -85,6 +90,7 @@ export function createController(options: ControllerOptions) {
   function enqueueAll() {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);
     for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
+    for (const entry of state.imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
   }
 
   return {
@@ -102,17 +108,17 @@ export function createController(options: ControllerOptions) {
     async stop() {
       reconciling = false;
       clearInterval(resync);
-      await Promise.all([queues.placeholders.shutdown(), queues.exports.shutdown()]);
+      await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       state.stop();
     },
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
-    drained: () => Promise.all([queues.placeholders.drained(), queues.exports.drained()]),
+    drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
   };
 }
 
 /** Maps each cache change to the keys it can affect; before reconciling starts, changes are ignored. */
 function changeHandlers(
-  queuesNow: () => { placeholders: WorkQueue; exports: WorkQueue } | undefined,
+  queuesNow: () => Queues | undefined,
   stateNow: () => ClusterState,
   log: Logger,
 ): ChangeHandlers {
@@ -128,6 +134,7 @@ function changeHandlers(
       const queues = queuesNow();
       if (!queues) return;
       for (const key of stateNow().placeholdersIn(name)) queues.placeholders.add(key);
+      for (const key of stateNow().importsIn(name)) queues.imports.add(key);
       for (const entry of stateNow().exports.values()) {
         if (reached(entry, previous) !== reached(entry, next)) {
           queues.exports.addAfter(`${entry.namespace}/${entry.name}`, EXPORT_COUNT_DELAY_MS);
@@ -139,6 +146,7 @@ function changeHandlers(
       if (!queues) return;
       queues.exports.add(key);
       if (previous?.placement === next?.placement) return;
+      for (const i of stateNow().importsOf(key)) queues.imports.add(i);
       for (const p of new Set([...placeholdersReachedBy(previous), ...placeholdersReachedBy(next)])) {
         queues.placeholders.add(p);
       }
@@ -162,9 +170,16 @@ function changeHandlers(
       if (!queues) return;
       const isDocker = stateNow().dockerSecrets.get(key) !== undefined;
       if ((previous?.placeholder || next?.placeholder) && !isDocker) queues.placeholders.add(key);
-      if (stateNow().exports.get(key) !== undefined && previous?.resourceVersion !== next?.resourceVersion) {
-        queues.exports.add(key);
-      }
+      if (previous && next && previous.resourceVersion === next.resourceVersion) return;
+      if (stateNow().exports.get(key) !== undefined) queues.exports.add(key);
+      if (stateNow().imports.get(key) !== undefined) queues.imports.add(key);
+      for (const i of stateNow().importsOf(key)) queues.imports.add(i);
+    },
+    import(key) {
+      queuesNow()?.imports.add(key);
+    },
+    copy(key) {
+      queuesNow()?.imports.add(key);
     },
     informerError(name, err, attempt) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");

@@ -14,7 +14,6 @@ import {
 } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
-import { statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
 import type { ExportEntry } from "./views.ts";
@@ -44,7 +43,7 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   return {};
 }
 
-/** The source as the caches know it; a Secret of another type is looked up (its data is not needed). */
+/** The source, with its parsed .dockerconfigjson when it has that type. */
 async function sourceOf(ctx: Context, entry: ExportEntry) {
   const key = `${entry.namespace}/${entry.name}`;
   const docker = ctx.state.dockerSecrets.get(key);
@@ -55,14 +54,7 @@ async function sourceOf(ctx: Context, entry: ExportEntry) {
       parsed: ctx.state.parsedSource(docker),
     };
   }
-  const path = `/api/v1/namespaces/${entry.namespace}/secrets/${entry.name}`;
-  const found = await ctx.http
-    .request<{ type?: string; metadata?: { resourceVersion?: string } }>(path)
-    .catch((err: unknown) => {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    });
-  return found && { resourceVersion: found.metadata?.resourceVersion ?? "", type: found.type ?? "" };
+  return ctx.state.sourceData(key);
 }
 
 const readyReason = (conditions: ExportEntry["status"]["conditions"]) =>

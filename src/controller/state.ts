@@ -1,15 +1,19 @@
 // The controller's view of the cluster: four informer caches (never every Secret) plus the indexes
 // that answer "what can this change affect" without scanning anything but exports and namespaces.
-import { DOCKER_CONFIG_JSON_KEY, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
+import { DOCKER_CONFIG_JSON_KEY, LABEL_IMPORTED, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
 import { reach, type Reach } from "../core/destinations.ts";
 import { type ParsedDockerConfig, parseDockerConfig } from "../core/dockerconfig.ts";
 import type { Candidate } from "../core/placeholder.ts";
+import type { ExistingSecret } from "../core/imports.ts";
 import type { NamespaceView, SecretView } from "../core/types.ts";
 import { informer } from "../runtime/informer.ts";
-import type { KubeHttp } from "../runtime/kube-http.ts";
+import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import {
+  copyView,
   type ExportEntry,
   exportEntry,
+  type ImportEntry,
+  importEntry,
   namespaceView,
   type SecretMetadata,
   secretMetadataView,
@@ -23,6 +27,8 @@ export interface ChangeHandlers {
   export: OnChange<ExportEntry>;
   dockerSecret: OnChange<SecretView>;
   secretMetadata: OnChange<SecretMetadata>;
+  import: OnChange<ImportEntry>;
+  copy: OnChange<ExistingSecret>;
   informerError(name: string, err: unknown, attempt: number): void;
 }
 
@@ -30,6 +36,11 @@ export type ClusterState = ReturnType<typeof createClusterState>;
 
 export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
   const placeholdersByNamespace = new Map<string, Set<string>>();
+  const importsBySource = new Map<string, Set<string>>();
+  const importsByNamespace = new Map<string, Set<string>>();
+  const fetchedSources = new Map<string, SecretView>();
+  /** Metadata events per Secret, so a read racing with a change is not kept. */
+  const events = new Map<string, number>();
   const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
   const onError = (name: string) => (err: unknown, attempt: number) =>
     handlers.informerError(name, err, attempt);
@@ -48,6 +59,25 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     onChange: handlers.export,
     onError: onError("secretexports"),
   });
+  const imports = informer(http, {
+    name: "secretimports",
+    path: "/apis/secretgen.carvel.dev/v1alpha1/secretimports",
+    view: importEntry,
+    onChange: (key, previous, next) => {
+      indexImport(key, previous, false);
+      indexImport(key, next, true);
+      handlers.import(key, previous, next);
+    },
+    onError: onError("secretimports"),
+  });
+  const copies = informer(http, {
+    name: "imported-copies",
+    path: "/api/v1/secrets",
+    labelSelector: `${LABEL_IMPORTED}=true`,
+    view: copyView,
+    onChange: handlers.copy,
+    onError: onError("imported-copies"),
+  });
   const dockerSecrets = informer(http, {
     name: "dockerconfigjson-secrets",
     path: "/api/v1/secrets",
@@ -65,14 +95,43 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     name: "secret-metadata",
     path: "/api/v1/secrets",
     metadataOnly: true,
-    view: (o) => secretMetadataView(o, (key) => exports.get(key) !== undefined),
+    view: (o) =>
+      secretMetadataView(o, (key) => exports.get(key) !== undefined || imports.get(key) !== undefined),
     onChange: (key, previous, next) => {
       indexPlaceholder(key, next?.placeholder === true);
+      fetchedSources.delete(key);
+      events.set(key, (events.get(key) ?? 0) + 1);
       handlers.secretMetadata(key, previous, next);
     },
     onError: onError("secret-metadata"),
   });
-  const informers = [namespaces, exports, dockerSecrets, secretMetadata];
+  const informers = [namespaces, exports, imports, dockerSecrets, secretMetadata, copies];
+
+  /** A Secret read straight from the API (not cached): for the few the watches may not have kept. */
+  async function readSecret(key: string): Promise<KubeObject | undefined> {
+    const slash = key.indexOf("/");
+    const path = `/api/v1/namespaces/${key.slice(0, slash)}/secrets/${key.slice(slash + 1)}`;
+    return http.request<KubeObject>(path).catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
+  }
+
+  function indexImport(key: string, entry: ImportEntry | undefined, present: boolean) {
+    if (entry === undefined) return;
+    const from = entry.spec.ok ? `${entry.spec.spec.fromNamespace}/${entry.name}` : undefined;
+    for (const [index, indexKey] of [
+      [importsBySource, from],
+      [importsByNamespace, entry.namespace],
+    ] as const) {
+      if (indexKey === undefined) continue;
+      const keys = index.get(indexKey) ?? new Set<string>();
+      if (present) keys.add(key);
+      else keys.delete(key);
+      if (keys.size > 0) index.set(indexKey, keys);
+      else index.delete(indexKey);
+    }
+  }
 
   function indexPlaceholder(key: string, present: boolean) {
     const [namespace = ""] = key.split("/", 1);
@@ -97,10 +156,34 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
   return {
     namespaces,
     exports,
+    imports,
+    copies,
     dockerSecrets,
     secretMetadata,
     informers,
     placeholdersIn: (namespace: string): string[] => [...(placeholdersByNamespace.get(namespace) ?? [])],
+    importsOf: (sourceKey: string): string[] => [...(importsBySource.get(sourceKey) ?? [])],
+    importsIn: (namespace: string): string[] => [...(importsByNamespace.get(namespace) ?? [])],
+
+    /**
+     * Type and data of an exported source: from the dockerconfigjson cache, or read once per
+     * resourceVersion for other types, so only exported Secrets' data is ever held.
+     */
+    async sourceData(key: string): Promise<SecretView | undefined> {
+      const docker = dockerSecrets.get(key);
+      if (docker !== undefined) return docker;
+      const seen = secretMetadata.get(key);
+      const fetched = fetchedSources.get(key);
+      // Any change since the read would have been an event for it, dropping the read.
+      if (fetched && (seen === undefined || fetched.resourceVersion === seen.resourceVersion)) return fetched;
+      const epoch = events.get(key) ?? 0;
+      const secret = await readSecret(key);
+      if (secret !== undefined && (events.get(key) ?? 0) === epoch)
+        fetchedSources.set(key, secretView(secret));
+      return secret && secretView(secret);
+    },
+
+    readSecret,
     allPlaceholders: (): string[] => [...placeholdersByNamespace.values()].flatMap((keys) => [...keys]),
     parsedSource,
 
@@ -138,8 +221,8 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     healthy: () => informers.every((i) => i.healthy()),
     // Exports first: the Secret metadata view keeps exported sources, so it must know the exports.
     async start() {
-      await Promise.all([namespaces.start(), exports.start()]);
-      await Promise.all([dockerSecrets.start(), secretMetadata.start()]);
+      await Promise.all([namespaces.start(), exports.start(), imports.start()]);
+      await Promise.all([dockerSecrets.start(), secretMetadata.start(), copies.start()]);
     },
     stop: () => informers.forEach((i) => i.stop()),
   };

@@ -1,6 +1,13 @@
 // What the caches keep of each API object: only the fields decisions read, so memory follows the
 // objects we care about and not their managedFields, data we never use, or typed-model copies.
-import { type ParsedSpec, parseExportSpec, type SecretExportStatus } from "../api/schemas.ts";
+import {
+  type ParsedSpec,
+  parseExportSpec,
+  parseImportSpec,
+  type SecretExportStatus,
+  type SecretImportSpec,
+  type SecretImportStatus,
+} from "../api/schemas.ts";
 import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../constants.ts";
 import { type CompiledExport, compileExport } from "../core/destinations.ts";
 import type {
@@ -11,6 +18,7 @@ import type {
   SecretView,
   StringMap,
 } from "../core/types.ts";
+import type { ExistingSecret } from "../core/imports.ts";
 import { parseWeight } from "../core/weight.ts";
 import type { KubeObject } from "../runtime/kube-http.ts";
 
@@ -23,6 +31,7 @@ interface Metadata {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
+  ownerReferences?: { uid?: string; controller?: boolean }[];
   managedFields?: unknown;
 }
 
@@ -87,17 +96,70 @@ export const isPlaceholder = (annotations: StringMap | undefined): boolean =>
   annotations !== undefined && Object.hasOwn(annotations, ANNOTATION_IMAGE_PULL_SECRET);
 
 export interface SecretMetadata {
+  uid: string;
   resourceVersion: string;
   placeholder: boolean;
+  controllerUid: string | undefined;
 }
 
-/** From the metadata-only watch of every Secret, only placeholders and exported sources are kept. */
+/**
+ * From the metadata-only watch of every Secret, only those that matter are kept: placeholders,
+ * exported sources, and Secrets where a SecretImport wants its copy.
+ */
 export function secretMetadataView(
   o: KubeObject,
-  exported: (key: string) => boolean,
+  wanted: (key: string) => boolean,
 ): SecretMetadata | undefined {
   const metadata = metadataOf(o);
   const placeholder = isPlaceholder(metadata.annotations);
-  if (!placeholder && !exported(`${metadata.namespace}/${metadata.name}`)) return undefined;
-  return { resourceVersion: metadata.resourceVersion ?? "", placeholder };
+  if (!placeholder && !wanted(`${metadata.namespace}/${metadata.name}`)) return undefined;
+  return {
+    uid: metadata.uid ?? "",
+    resourceVersion: metadata.resourceVersion ?? "",
+    placeholder,
+    controllerUid: controllerUidOf(metadata),
+  };
+}
+
+const controllerUidOf = (metadata: Metadata) =>
+  metadata.ownerReferences?.find((ref) => ref.controller === true)?.uid;
+
+export interface ImportEntry {
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+  labels: StringMap;
+  annotations: StringMap;
+  spec: ParsedSpec<SecretImportSpec>;
+  status: SecretImportStatus;
+}
+
+export function importEntry(o: KubeObject): ImportEntry | undefined {
+  const metadata = metadataOf(o);
+  if (metadata.deletionTimestamp !== undefined || metadata.namespace === undefined) return undefined;
+  return {
+    namespace: metadata.namespace,
+    name: metadata.name,
+    uid: metadata.uid ?? "",
+    generation: metadata.generation ?? 0,
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
+    spec: parseImportSpec(o.spec ?? {}),
+    status: (o.status ?? {}) as SecretImportStatus,
+  };
+}
+
+/** A copy made by a SecretImport (label-selected watch): all the import decision compares. */
+export function copyView(o: KubeObject): ExistingSecret {
+  const metadata = metadataOf(o);
+  return {
+    uid: metadata.uid ?? "",
+    resourceVersion: metadata.resourceVersion ?? "",
+    type: typeof o.type === "string" ? o.type : "",
+    data: (o.data ?? {}) as StringMap,
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
+    controllerUid: controllerUidOf(metadata),
+  };
 }

@@ -15,7 +15,10 @@ export interface InformerOptions<V> {
   metadataOnly?: boolean;
   /** What to keep of an object; undefined means the object is not kept. */
   view(object: KubeObject): V | undefined;
-  /** Called for every change of a kept view; previous/next undefined for add/delete. */
+  /**
+   * Called for every change of a kept view; previous/next undefined for add/delete. Also called with
+   * both undefined when an object that was not kept, but would be kept now, is deleted.
+   */
   onChange(key: string, previous: V | undefined, next: V | undefined): void;
   onError?(err: unknown, attempt: number): void;
 }
@@ -52,12 +55,14 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
     options.metadataOnly ? `application/json;as=${kind};g=meta.k8s.io;v=v1,application/json` : undefined;
   const selectors = { fieldSelector: options.fieldSelector, labelSelector: options.labelSelector };
 
-  function apply(key: string, object: KubeObject | undefined) {
+  function apply(key: string, object: KubeObject | undefined, deleted = false) {
     const previous = views.get(key);
-    const next = object ? options.view(object) : undefined;
+    const next = object && !deleted ? options.view(object) : undefined;
     if (next === undefined) {
       versions.delete(key);
       if (views.delete(key)) options.onChange(key, previous, undefined);
+      else if (deleted && object && options.view(object) !== undefined)
+        options.onChange(key, undefined, undefined);
       return;
     }
     versions.set(key, object?.metadata?.resourceVersion ?? "");
@@ -101,7 +106,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
       }
       latest = event.object.metadata?.resourceVersion ?? latest;
       if (event.type !== "BOOKMARK") {
-        apply(objectKey(event.object), event.type === "DELETED" ? undefined : event.object);
+        apply(objectKey(event.object), event.object, event.type === "DELETED");
       }
     };
     const query = {

@@ -1,0 +1,114 @@
+// Reconcile of one SecretImport: read the caches, decide with the pure core, write the copy (never a
+// Secret this import does not control), report status and Events on transitions.
+import {
+  API_VERSION,
+  CONDITION_READY,
+  EVENT_IMPORT_REMOVED,
+  REASON_IMPORTED,
+  REASON_SECRET_EXISTS,
+  SECRET_IMPORT_KIND,
+  SECRET_IMPORT_PLURAL,
+} from "../constants.ts";
+import { genericStatus, statusChanged } from "../core/conditions.ts";
+import { type Action, decideImport, type ExistingSecret } from "../core/imports.ts";
+import { statusOf } from "../runtime/kube-http.ts";
+import type { Result } from "../runtime/work-queue.ts";
+import { type Context, MERGE_PATCH } from "./context.ts";
+import { copyView, type ImportEntry } from "./views.ts";
+
+export async function reconcileImport(ctx: Context, key: string): Promise<Result> {
+  const entry = ctx.state.imports.get(key);
+  if (entry === undefined) return {}; // the copy goes with its owner (ownerReference garbage collection)
+  const decision = decideImport({
+    namespace: entry.namespace,
+    name: entry.name,
+    uid: entry.uid,
+    labels: entry.labels,
+    annotations: entry.annotations,
+    spec: entry.spec.ok ? { ok: true, fromNamespace: entry.spec.spec.fromNamespace } : entry.spec,
+    source: entry.spec.ok ? await offeredSource(ctx, entry, entry.spec.spec.fromNamespace) : undefined,
+    existing: await existingSecret(ctx, entry),
+  });
+  await apply(ctx, entry, decision.action);
+  const desired = genericStatus(decision.outcome, entry.generation, ctx.now(), entry.status.conditions);
+  if (statusChanged(entry.status, desired)) {
+    const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_IMPORT_PLURAL}/${entry.name}/status`;
+    await ctx.write(path, { method: "PATCH", body: { status: desired }, contentType: MERGE_PATCH });
+    await reportTransition(ctx, entry, decision);
+  }
+  return {};
+}
+
+/** The source of export fromNamespace/name, if that export is valid, reaches the import's namespace and its source exists. */
+async function offeredSource(ctx: Context, entry: ImportEntry, fromNamespace: string) {
+  const sourceKey = `${fromNamespace}/${entry.name}`;
+  const exported = ctx.state.exports.get(sourceKey);
+  const namespace = ctx.state.namespaces.get(entry.namespace);
+  if (exported === undefined || namespace === undefined) return undefined;
+  if (ctx.state.reachOf(exported, namespace)?.reached !== true) return undefined;
+  return ctx.state.sourceData(sourceKey);
+}
+
+/**
+ * The Secret the copy would be: our labelled copy from its cache, or, when something else sits at
+ * that name (or a copy carvel made, which this import controls but has no label), read whole.
+ */
+async function existingSecret(ctx: Context, entry: ImportEntry): Promise<ExistingSecret | undefined> {
+  const key = `${entry.namespace}/${entry.name}`;
+  const copy = ctx.state.copies.get(key);
+  if (copy !== undefined) return copy;
+  const found = await ctx.state.readSecret(key);
+  return found && copyView(found);
+}
+
+async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<void> {
+  const path = secretPath(entry);
+  const collection = `/api/v1/namespaces/${entry.namespace}/secrets`;
+  switch (action.kind) {
+    case "none":
+      return;
+    case "create":
+      // 409: a Secret appeared at that name since the caches were read; its watch event brings
+      // this import back with it in view.
+      await ctx.write(collection, { method: "POST", body: action.copy }).catch((err: unknown) => {
+        if (statusOf(err) !== 409) throw err;
+      });
+      break;
+    case "patch":
+      await ctx.write(path, { method: "PATCH", body: action.patch, contentType: MERGE_PATCH });
+      break;
+    case "replace":
+      // A Secret's type is immutable. The old copy is deleted only if it is still the one decided
+      // on; Pods then see either the old complete Secret or the new one, never a mix.
+      await ctx.write(path, { method: "DELETE", body: { preconditions: { uid: action.uid } } });
+      await ctx.write(collection, { method: "POST", body: action.copy });
+      break;
+    case "delete":
+      await ctx.write(path, {
+        method: "DELETE",
+        body: { preconditions: { uid: action.uid, resourceVersion: action.resourceVersion } },
+      });
+      break;
+  }
+  ctx.log.info({ action: action.kind }, "imported copy written");
+}
+
+async function reportTransition(ctx: Context, entry: ImportEntry, decision: ReturnType<typeof decideImport>) {
+  const before = entry.status.conditions?.find((c) => c.type === CONDITION_READY)?.reason;
+  const { reason, message, ready } = decision.outcome;
+  if (before === reason) return;
+  const involved = {
+    apiVersion: API_VERSION,
+    kind: SECRET_IMPORT_KIND,
+    namespace: entry.namespace,
+    name: entry.name,
+    uid: entry.uid,
+  };
+  if (ready) await ctx.events.emit(involved, "Normal", REASON_IMPORTED, message);
+  else if (reason === REASON_SECRET_EXISTS) await ctx.events.emit(involved, "Warning", reason, message);
+  else if (before === REASON_IMPORTED)
+    await ctx.events.emit(involved, "Warning", EVENT_IMPORT_REMOVED, message);
+  else await ctx.events.emit(involved, "Warning", reason, message);
+}
+
+const secretPath = (entry: ImportEntry) => `/api/v1/namespaces/${entry.namespace}/secrets/${entry.name}`;
