@@ -2,9 +2,13 @@
 // secret-export-controller run: the controller against $KUBECONFIG or the in-cluster config.
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
-import { ConfigError, helpText, parseConfig } from "./config.ts";
+import { type Logger, pino } from "pino";
+import { type Config, ConfigError, helpText, parseConfig } from "./config.ts";
 import { createController } from "./controller/controller.ts";
+import { startHttpServer } from "./observability/http-server.ts";
+import { createMetrics } from "./observability/metrics.ts";
+import { kubeHttp } from "./runtime/kube-http.ts";
+import { leaderElector } from "./runtime/leader-election.ts";
 
 async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -16,6 +20,9 @@ async function run(argv: string[]): Promise<number> {
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
+  const cluster = kubeConfig.getCurrentCluster();
+  const metrics = createMetrics(cluster ? new URL(cluster.server).host : "");
+  const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
   const controller = createController({
     kubeConfig,
     log,
@@ -23,37 +30,99 @@ async function run(argv: string[]): Promise<number> {
     qps: config.qps,
     burst: config.burst,
     resyncPeriodMs: config["resync-period"] * 1000,
-    instance: hostname(),
+    instance: identity,
+    metrics,
   });
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+  const [host = "", port = "8080"] = splitHostPort(config["http-bind-address"]);
+  const http = await startHttpServer({
+    host,
+    port: Number(port),
+    registry: metrics.registry,
+    ready: controller.ready,
+  });
+  log.info({ address: `${host}:${http.port}` }, "serving /metrics, /healthz and /readyz");
+
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
-  await controller.startCaches();
-  log.info("caches synced; reconciling");
-  controller.startReconciling();
-  const signal = await stopped;
-  log.info({ signal }, "stopping");
-  await controller.stop();
+  metrics.leader(config["leader-election-id"], !config["leader-elect"]);
+  const elector = config["leader-elect"]
+    ? leaderElector({
+        http: kubeHttp(kubeConfig, metrics.request),
+        namespace: leaseNamespace(config, kubeConfig),
+        name: config["leader-election-id"],
+        identity,
+        leaseDurationMs: config["lease-duration"] * 1000,
+        renewDeadlineMs: config["renew-deadline"] * 1000,
+        retryPeriodMs: config["retry-period"] * 1000,
+        log,
+        onLeadershipChange: (leading) => metrics.leader(config["leader-election-id"], leading),
+      })
+    : undefined;
+
+  const started = (async () => {
+    await controller.startCaches();
+    log.info("caches synced");
+    await elector?.acquired();
+    controller.startReconciling();
+    log.info("reconciling");
+  })();
+  const lost = elector?.lost().then(() => "lost" as const) ?? new Promise<never>(() => {});
+  const outcome = await Promise.race([signal, lost, started.then(() => Promise.race([signal, lost]))]);
+  if (outcome === "lost") {
+    // Another replica may be writing already: stop at once and let the Deployment restart us.
+    log.error("leadership lost; exiting");
+    return 1;
+  }
+  log.info({ signal: outcome }, "shutting down");
+  return shutdown(config, log, async () => {
+    await controller.stop();
+    await elector?.stop();
+    await http.close();
+  });
+}
+
+/** Stops taking work, finishes in-flight writes and releases the lease, within the shutdown timeout. */
+async function shutdown(config: Config, log: Logger, stop: () => Promise<void>): Promise<number> {
+  const timeoutMs = config["shutdown-timeout"] * 1000;
+  const timedOut = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref());
+  if ((await Promise.race([stop().then(() => "done" as const), timedOut])) === "timeout") {
+    log.error({ timeoutMs }, "shutdown timed out");
+    return 1;
+  }
   log.info("stopped");
   return 0;
 }
 
+function splitHostPort(address: string): [string, string] {
+  const colon = address.lastIndexOf(":");
+  return [address.slice(0, colon), address.slice(colon + 1)];
+}
+
+function leaseNamespace(config: Config, kubeConfig: KubeConfig): string {
+  return (
+    config["leader-election-namespace"] ||
+    process.env.POD_NAMESPACE ||
+    kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ||
+    "default"
+  );
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command !== "run") {
-  console.error(`usage: secret-export-controller run [options]   (--help lists them)`);
+  console.error(`usage: secret-export-controller run [options]   (run --help lists them)`);
   process.exitCode = 2;
 } else {
   run(rest).then(
-    (code) => (process.exitCode = code),
+    (code) => process.exit(code),
     (err: unknown) => {
       if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
         console.error(`invalid configuration:\n${(err as Error).message}\n\n${helpText()}`);
-        process.exitCode = 2;
-        return;
+        process.exit(2);
       }
       console.error(err);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

@@ -28,6 +28,52 @@ const options = {
     help: "seconds between full resyncs from the caches",
     schema: z.coerce.number().int().min(10).default(600),
   },
+  "http-bind-address": {
+    env: "SEC_HTTP_BIND_ADDRESS",
+    help: "host:port serving /metrics, /healthz and /readyz (port 0 picks a free one)",
+    schema: z
+      .string()
+      .regex(/^[^:]*:\d+$/, "expected host:port, e.g. :8080 or 127.0.0.1:8080")
+      .default(":8080"),
+  },
+  "leader-elect": {
+    env: "SEC_LEADER_ELECT",
+    help: "elect a leader on a Lease so only one replica writes",
+    schema: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+  },
+  "leader-election-namespace": {
+    env: "SEC_LEADER_ELECTION_NAMESPACE",
+    help: "namespace of the Lease; default: $POD_NAMESPACE, else the kubeconfig's namespace, else default",
+    schema: z.string().optional(),
+  },
+  "leader-election-id": {
+    env: "SEC_LEADER_ELECTION_ID",
+    help: "name of the Lease",
+    schema: z.string().min(1).default("secret-export-controller"),
+  },
+  "lease-duration": {
+    env: "SEC_LEASE_DURATION",
+    help: "seconds a standby waits after the last renewal before taking over",
+    schema: z.coerce.number().min(1).default(15),
+  },
+  "renew-deadline": {
+    env: "SEC_RENEW_DEADLINE",
+    help: "seconds the leader keeps trying to renew before it gives up leading",
+    schema: z.coerce.number().min(1).default(10),
+  },
+  "retry-period": {
+    env: "SEC_RETRY_PERIOD",
+    help: "seconds between attempts to acquire or renew the Lease",
+    schema: z.coerce.number().min(0.1).default(2),
+  },
+  "shutdown-timeout": {
+    env: "SEC_SHUTDOWN_TIMEOUT",
+    help: "seconds to finish in-flight work after SIGTERM before exiting anyway",
+    schema: z.coerce.number().min(1).default(20),
+  },
   "log-level": {
     env: "SEC_LOG_LEVEL",
     help: "trace, debug, info, warn, error or fatal",
@@ -57,20 +103,35 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     if (parsed.success) config[name] = parsed.data;
     else problems.push(`--${name} (${option.env}): ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }
+  if (problems.length === 0) problems.push(...leaseProblems(config as Config));
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return config as Config;
 }
 
+function leaseProblems(config: Config): string[] {
+  if (config["retry-period"] >= config["renew-deadline"]) {
+    return ["--retry-period must be shorter than --renew-deadline, so the leader can retry a renewal"];
+  }
+  if (config["renew-deadline"] >= config["lease-duration"]) {
+    return [
+      "--renew-deadline must be shorter than --lease-duration, so a leader stops before a standby takes over",
+    ];
+  }
+  return [];
+}
+
 export function helpText(): string {
-  const lines = Object.entries(options).map(([name, option]) => {
+  const lines = Object.entries(options).flatMap(([name, option]) => {
     const fallback = option.schema.safeParse(undefined);
-    const shown = fallback.success && fallback.data !== undefined ? ` (default ${fallback.data})` : "";
-    return `  --${name.padEnd(16)} ${option.env.padEnd(18)} ${option.help}${shown}`;
+    const shown =
+      fallback.success && fallback.data !== undefined ? `  (default ${String(fallback.data)})` : "";
+    return [`  --${name}  $${option.env}${shown}`, `      ${option.help}`];
   });
   return [
     "usage: secret-export-controller run [options]",
     "",
-    "options (flag, environment variable):",
+    "Each option is a flag or an environment variable; the flag wins.",
+    "",
     ...lines,
   ].join("\n");
 }

@@ -56,3 +56,17 @@ export const LABEL_IMPORTED = "secretgen.carvel.dev/imported";
 export const MESSAGE_IMPORT_INTO_OWN_NAMESPACE =
   "spec.fromNamespace names the SecretImport's own namespace: a Secret cannot be imported into the namespace it comes from";
 export const EVENT_IMPORT_REMOVED = "ImportRemoved";
+
+/** Metric names: controller-runtime's, so existing dashboards work, then ours. */
+export const METRIC_RECONCILE_TOTAL = "controller_runtime_reconcile_total";
+export const METRIC_RECONCILE_ERRORS_TOTAL = "controller_runtime_reconcile_errors_total";
+export const METRIC_RECONCILE_TIME_SECONDS = "controller_runtime_reconcile_time_seconds";
+export const METRIC_WORKQUEUE_DEPTH = "workqueue_depth";
+export const METRIC_WORKQUEUE_ADDS_TOTAL = "workqueue_adds_total";
+export const METRIC_WORKQUEUE_RETRIES_TOTAL = "workqueue_retries_total";
+export const METRIC_REST_CLIENT_REQUESTS_TOTAL = "rest_client_requests_total";
+export const METRIC_LEADER_STATUS = "leader_election_master_status";
+export const METRIC_PLACEHOLDERS = "secret_export_placeholders";
+export const METRIC_REGISTRY_CONFLICTS = "secret_export_registry_conflicts";
+export const METRIC_EXPORTS = "secret_export_exports";
+export const METRIC_IMPORTS = "secret_export_imports";

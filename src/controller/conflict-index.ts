@@ -30,6 +30,9 @@ export function createConflictIndex() {
       return [...new Set([...previous, ...next])];
     },
 
+    /** Registries rejected as conflicts, summed over placeholders. */
+    total: () => [...byPlaceholder.values()].reduce((sum, conflicts) => sum + conflicts.length, 0),
+
     /** The registries of an export rejected as conflicts, with the namespace of each placeholder. */
     of(exportKey: string): { registry: string; namespace: string }[] {
       return [...(byExport.get(exportKey) ?? [])].flatMap((placeholderKey) => {

@@ -4,12 +4,13 @@
 import { randomUUID } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { NamespaceView } from "../core/types.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
 import { createRateLimiter } from "../runtime/rate-limiter.ts";
 import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
-import { createConflictIndex } from "./conflict-index.ts";
+import { type ConflictIndex, createConflictIndex } from "./conflict-index.ts";
 import type { Context, Queues } from "./context.ts";
 import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
@@ -27,6 +28,7 @@ export interface ControllerOptions {
   burst: number;
   resyncPeriodMs: number;
   instance: string;
+  metrics?: Metrics;
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -34,7 +36,7 @@ const EXPORT_COUNT_DELAY_MS = 1_000;
 
 export function createController(options: ControllerOptions) {
   const { log } = options;
-  const http = kubeHttp(options.kubeConfig);
+  const http = kubeHttp(options.kubeConfig, options.metrics?.request);
   const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
   const write = async <T>(path: string, request: RequestOptions) => {
     await limiter.take();
@@ -58,14 +60,17 @@ export function createController(options: ControllerOptions) {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
       concurrency: options.concurrency,
+      hooks: options.metrics?.queueHooks("placeholder"),
     }),
     exports: createWorkQueue({
       worker: worker("secretexport", reconcileExport),
       concurrency: options.concurrency,
+      hooks: options.metrics?.queueHooks("secretexport"),
     }),
     imports: createWorkQueue({
       worker: worker("secretimport", reconcileImport),
       concurrency: options.concurrency,
+      hooks: options.metrics?.queueHooks("secretimport"),
     }),
   };
   const state: ClusterState = createClusterState(
@@ -87,6 +92,8 @@ export function createController(options: ControllerOptions) {
     now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   };
 
+  options.metrics?.domain(domainCounts(state, ctx.conflicts));
+
   function enqueueAll() {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);
     for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
@@ -104,6 +111,8 @@ export function createController(options: ControllerOptions) {
       resync = setInterval(enqueueAll, options.resyncPeriodMs);
     },
     ready: () => state.synced() && state.healthy(),
+    /** Queues every placeholder, export and import now, as the periodic resync does. */
+    resyncNow: enqueueAll,
     /** Stops taking work, finishes in-flight reconciles, stops the caches. */
     async stop() {
       reconciling = false;
@@ -184,5 +193,31 @@ function changeHandlers(
     informerError(name, err, attempt) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");
     },
+  };
+}
+
+/** The domain gauges, counted from the caches at scrape time. */
+function domainCounts(state: ClusterState, conflicts: ConflictIndex) {
+  const count = (values: Iterable<string>) => {
+    const counts = new Map<string, number>();
+    for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+    return counts;
+  };
+  const readyReason = (status: { conditions?: { type: string; reason?: string }[] }) =>
+    status.conditions?.find((c) => c.type === CONDITION_READY)?.reason ?? "Unknown";
+  return {
+    placeholdersByState: () =>
+      count(
+        state.allPlaceholders().map((key) => {
+          const secret = state.dockerSecrets.get(key);
+          if (secret === undefined) return "wrong_type";
+          const status = secret.annotations[ANNOTATION_STATUS];
+          if (status === undefined) return "pending";
+          return status.includes('"ReconcileSucceeded"') ? "filled" : "failed";
+        }),
+      ),
+    registryConflicts: () => conflicts.total(),
+    exportsByReason: () => count([...state.exports.values()].map((e) => readyReason(e.status))),
+    importsByReason: () => count([...state.imports.values()].map((i) => readyReason(i.status))),
   };
 }
