@@ -9,4 +9,4 @@ export SEC_TESTBIN_DIR
 node_modules/.bin/tsc --noEmit
 node_modules/.bin/eslint .
 node_modules/.bin/prettier --check .
-exec node --test --test-timeout=300000 --test-global-setup=e2e/support/global-setup.ts "test/**/*.test.ts" "e2e/**/*.test.ts"
+exec node --test --test-concurrency=1 --test-timeout=600000 --test-global-setup=e2e/support/global-setup.ts "test/**/*.test.ts" "e2e/**/*.test.ts"

@@ -120,6 +120,10 @@ function leaseProblems(config: Config): string[] {
   return [];
 }
 
+/** Every option as a flag and an environment variable, for documentation. */
+export const optionNames = (): { flag: string; env: string }[] =>
+  Object.entries(options).map(([name, option]) => ({ flag: `--${name}`, env: option.env }));
+
 export function helpText(): string {
   const lines = Object.entries(options).flatMap(([name, option]) => {
     const fallback = option.schema.safeParse(undefined);
