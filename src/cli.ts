@@ -18,7 +18,9 @@ async function run(argv: string[]): Promise<number> {
   const config = parseConfig(argv, process.env);
   const log = pino({ level: config["log-level"], base: { component: "secret-export-controller" } });
   const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  // From $KUBECONFIG it may be a colon-separated list, which loadFromDefault merges as kubectl does.
+  if (config.kubeconfig && config.kubeconfig !== process.env.KUBECONFIG)
+    kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
   const cluster = kubeConfig.getCurrentCluster();
   const metrics = createMetrics(cluster ? new URL(cluster.server).host : "");

@@ -99,7 +99,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const problems: string[] = [];
   for (const [name, option] of Object.entries(options) as [OptionName, (typeof options)[OptionName]][]) {
     const raw = values[name] ?? env[option.env];
-    const parsed = option.schema.safeParse(raw === "" ? undefined : raw);
+    const parsed = option.schema.safeParse(raw?.trim() === "" ? undefined : raw);
     if (parsed.success) config[name] = parsed.data;
     else problems.push(`--${name} (${option.env}): ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }

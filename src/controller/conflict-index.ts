@@ -11,6 +11,14 @@ export function createConflictIndex() {
 
   const exportsOf = (conflicts: Conflict[] | undefined) =>
     new Set(conflicts?.flatMap((c) => c.exports) ?? []);
+  /** What `of` reads for an export from one placeholder's conflicts. */
+  const involvement = (conflicts: Conflict[] | undefined, exportKey: string) =>
+    JSON.stringify(
+      conflicts
+        ?.filter((c) => c.exports.includes(exportKey))
+        .map((c) => c.registry)
+        .sort() ?? [],
+    );
 
   return {
     /** Records a placeholder's conflicts; returns the exports whose involvement changed. */
@@ -27,7 +35,9 @@ export function createConflictIndex() {
         const keys = byExport.get(exportKey) ?? new Set<string>();
         byExport.set(exportKey, keys.add(placeholderKey));
       }
-      return [...new Set([...previous, ...next])];
+      return [...new Set([...previous, ...next])].filter(
+        (exportKey) => involvement(before, exportKey) !== involvement(conflicts, exportKey),
+      );
     },
 
     /** Registries rejected as conflicts, summed over placeholders. */

@@ -56,8 +56,10 @@ export function failedStatus(currentStatus: string | undefined, message: string)
   } catch {
     // unreadable: replaced as a whole
   }
+  // conditions first, as SPEC §1 writes the annotation, even when the current one lacks them.
+  const { conditions: _replaced, ...kept } = status;
   return JSON.stringify({
-    ...status,
     conditions: [{ type: CONDITION_RECONCILE_FAILED, status: "True", message }],
+    ...kept,
   });
 }
