@@ -21,7 +21,9 @@ const root = resolve(import.meta.dirname, "../..");
 /** Applies crds/ (idempotent) and waits until both are served. */
 export async function installCrds(kc: KubeConfig = adminKubeConfig()): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
-  for (const file of await readdir(join(root, "crds"))) {
+  // As `kubectl apply -f crds/` does: manifests only, not crds/Kustomization.
+  const manifests = (await readdir(join(root, "crds"))).filter((file) => /\.(ya?ml|json)$/.test(file));
+  for (const file of manifests) {
     for (const crd of loadAllYaml(
       await readFile(join(root, "crds", file), "utf8"),
     ) as V1CustomResourceDefinition[]) {

@@ -161,3 +161,104 @@ export const cred = (username: string, password: string): Record<string, string>
   password,
   auth: Buffer.from(`${username}:${password}`).toString("base64"),
 });
+
+/** Creates a Secret of any type from plain-text values (stringData). */
+export async function createTypedSecret(
+  namespace: string,
+  name: string,
+  type: string,
+  values: Record<string, string>,
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): Promise<void> {
+  await core().createNamespacedSecret({
+    namespace,
+    body: { metadata: { name, ...metadata }, type, stringData: values },
+  });
+}
+
+/** The Secret as stored, or undefined when there is none. */
+export async function readSecretIfAny(namespace: string, name: string) {
+  return core().readNamespacedSecret({ namespace, name }).catch(ignoreNotFound);
+}
+
+/** Secret data decoded to plain text. */
+export const decodedData = (data: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+
+/** Creates a SecretImport that is deleted when the test ends (if the test has not deleted it). */
+export async function createImport(
+  t: TestContext,
+  namespace: string,
+  name: string,
+  fromNamespace: string,
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): Promise<{ uid: string }> {
+  const created = (await custom().createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "secretimports",
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "SecretImport",
+      metadata: { name, ...metadata },
+      spec: { fromNamespace },
+    },
+  })) as { metadata: { uid: string } };
+  t.after(() => deleteImport(namespace, name));
+  return { uid: created.metadata.uid };
+}
+
+export async function deleteImport(namespace: string, name: string): Promise<void> {
+  await custom()
+    .deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: "secretimports",
+      name,
+    })
+    .catch(ignoreNotFound);
+}
+
+export interface ImportRead {
+  metadata: { uid: string; resourceVersion: string; generation?: number };
+  status?: {
+    friendlyDescription?: string;
+    observedGeneration?: number;
+    conditions?: Record<string, unknown>[];
+  };
+}
+
+export async function readImport(namespace: string, name: string): Promise<ImportRead> {
+  return (await custom().getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "secretimports",
+    name,
+  })) as ImportRead;
+}
+
+/** Waits until the SecretImport's Ready condition has this reason; returns the SecretImport. */
+export async function expectImportReason(
+  namespace: string,
+  name: string,
+  reason: string,
+  timeoutMs = 15_000,
+): Promise<ImportRead> {
+  let last: ImportRead | undefined;
+  try {
+    return await eventually(
+      `import ${namespace}/${name} Ready reason ${reason}`,
+      async () => {
+        last = await readImport(namespace, name);
+        const ready = last.status?.conditions?.find((c) => c.type === "Ready");
+        return ready?.reason === reason ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last?.status)}`, { cause: err });
+  }
+}

@@ -165,6 +165,10 @@ function changeHandlers(
       if (!queues) return;
       if (isPlaceholder(previous?.annotations) || isPlaceholder(next?.annotations))
         queues.placeholders.add(key);
+      // An import reads a dockerconfigjson source from this cache: the metadata watch may have
+      // brought the same change first, while this cache still held the old data.
+      if (previous?.resourceVersion !== next?.resourceVersion)
+        for (const i of stateNow().importsOf(key)) queues.imports.add(i);
       const entry = stateNow().exports.get(key);
       if (
         entry === undefined ||
