@@ -2,20 +2,13 @@
 // report conflicts (status annotation, Events on transitions, the exports involved).
 import {
   ANNOTATION_STATUS,
-  DOCKER_CONFIG_JSON_KEY,
   EVENT_CONFLICT_DETECTED,
   EVENT_CONFLICT_RESOLVED,
-  MESSAGE_TOO_LARGE,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
-import {
-  type Conflict,
-  desiredPlaceholder,
-  exceedsSecretDataLimit,
-  parsePlaceholderStatus,
-  WRONG_TYPE_STATUS,
-} from "../core/placeholder.ts";
-import { failedStatus, otherDataBytes, placeholderPatch } from "../core/placeholder-patch.ts";
+import { type Conflict, parsePlaceholderStatus, WRONG_TYPE_STATUS } from "../core/placeholder.ts";
+import { placeholderPatch } from "../core/placeholder-patch.ts";
+import { planPlaceholder } from "../core/placeholder-plan.ts";
 import type { SecretView } from "../core/types.ts";
 import { type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
@@ -32,21 +25,12 @@ export async function reconcilePlaceholder(ctx: Context, key: string): Promise<R
   const namespace = ctx.state.namespaces.get(secret.namespace);
   if (namespace === undefined || namespace.terminating) return {};
 
-  const currentStatus = secret.annotations[ANNOTATION_STATUS];
-  const desired = desiredPlaceholder({
-    candidates: ctx.state.candidatesFor(namespace),
-    currentConfig: decode(secret.data[DOCKER_CONFIG_JSON_KEY]),
-    currentStatus,
-  });
-  const fits = !exceedsSecretDataLimit(desired.dockerConfigJson, otherDataBytes(secret.data));
-  const patch = fits
-    ? placeholderPatch(secret, { dockerConfigJson: desired.dockerConfigJson, status: desired.status })
-    : placeholderPatch(secret, { status: failedStatus(currentStatus, MESSAGE_TOO_LARGE) });
+  const { desired, fits, patch } = planPlaceholder(secret, ctx.state.candidatesFor(namespace));
   if (patch !== undefined) {
     await ctx.write(secretPath(secret), { method: "PATCH", body: patch, contentType: MERGE_PATCH });
     ctx.log.info({ data: patch.data !== undefined, fits }, "placeholder updated");
   }
-  const previous = parsePlaceholderStatus(currentStatus).conflicts;
+  const previous = parsePlaceholderStatus(secret.annotations[ANNOTATION_STATUS]).conflicts;
   if (fits) await reportConflicts(ctx, secret, previous, desired.conflicts);
   return {};
 }
@@ -89,9 +73,6 @@ async function reportConflicts(ctx: Context, secret: SecretView, previous: Confl
 function forgetConflicts(ctx: Context, key: string) {
   for (const exportKey of ctx.conflicts.set(key, [])) ctx.queues.exports.add(exportKey);
 }
-
-const decode = (base64: string | undefined) =>
-  base64 === undefined ? undefined : Buffer.from(base64, "base64").toString("utf8");
 
 const secretPath = (s: { namespace: string; name: string }) =>
   `/api/v1/namespaces/${s.namespace}/secrets/${s.name}`;

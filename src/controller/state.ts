@@ -1,8 +1,9 @@
 // The controller's view of the cluster: four informer caches (never every Secret) plus the indexes
 // that answer "what can this change affect" without scanning anything but exports and namespaces.
-import { DOCKER_CONFIG_JSON_KEY, LABEL_IMPORTED, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
+import { LABEL_IMPORTED, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
+import { parseSecretDockerConfig, placeholderCandidates } from "../core/candidates.ts";
 import { reach, type Reach } from "../core/destinations.ts";
-import { type ParsedDockerConfig, parseDockerConfig } from "../core/dockerconfig.ts";
+import type { ParsedDockerConfig } from "../core/dockerconfig.ts";
 import type { Candidate } from "../core/placeholder.ts";
 import type { ExistingSecret } from "../core/imports.ts";
 import type { NamespaceView, SecretView } from "../core/types.ts";
@@ -147,8 +148,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     const key = `${secret.namespace}/${secret.name}`;
     const memo = parsedSources.get(key);
     if (memo?.resourceVersion === secret.resourceVersion) return memo.parsed;
-    const encoded = secret.data[DOCKER_CONFIG_JSON_KEY] ?? "";
-    const parsed = parseDockerConfig(Buffer.from(encoded, "base64").toString("utf8"));
+    const parsed = parseSecretDockerConfig(secret.data);
     parsedSources.set(key, { resourceVersion: secret.resourceVersion, parsed });
     return parsed;
   }
@@ -199,23 +199,8 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     },
 
     /** The exports reaching a namespace whose source is a dockerconfigjson Secret (SPEC §3.2). */
-    candidatesFor(namespace: NamespaceView): Candidate[] {
-      const candidates: Candidate[] = [];
-      for (const entry of exports.values()) {
-        if (!entry.destinations.ok) continue;
-        const verdict = reach(entry.destinations.compiled, namespace);
-        const source = dockerSecrets.get(`${entry.namespace}/${entry.name}`);
-        if (!verdict.reached || source === undefined) continue;
-        candidates.push({
-          exportKey: `${entry.namespace}/${entry.name}`,
-          weight: entry.weight,
-          sameNamespace: entry.namespace === namespace.name,
-          exact: verdict.rule === "exactName",
-          source: parsedSource(source),
-        });
-      }
-      return candidates;
-    },
+    candidatesFor: (namespace: NamespaceView): Candidate[] =>
+      placeholderCandidates(exports.values(), (key) => dockerSecrets.get(key), namespace, parsedSource),
 
     synced: () => informers.every((i) => i.synced()),
     healthy: () => informers.every((i) => i.healthy()),
