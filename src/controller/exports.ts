@@ -21,11 +21,13 @@ import type { ExportEntry } from "./views.ts";
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.exports.get(key);
   if (entry === undefined) return {};
+  const reached = ctx.state.namespacesReachedBy(entry);
   const fields = exportStatusFields({
     problems: entry.destinations.ok ? undefined : entry.destinations.problems,
     source: await sourceOf(ctx, entry),
     conflicts: ctx.conflicts.of(key),
-    namespacesReached: ctx.state.namespacesReachedBy(entry).length,
+    namespacesReached: reached.length,
+    reachedNamespaces: reached,
   });
   const desired = {
     ...genericStatus(fields.outcome, entry.generation, ctx.now(), entry.status.conditions),

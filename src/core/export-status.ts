@@ -23,6 +23,8 @@ export interface ExportFacts {
   /** Registries of this export rejected as conflicts, by the namespace of the placeholder. */
   conflicts: { registry: string; namespace: string }[];
   namespacesReached: number;
+  /** The names of the namespaces it reaches, for messages that name the namespaces affected. */
+  reachedNamespaces?: readonly string[];
 }
 
 export interface ExportStatusFields {
@@ -35,7 +37,7 @@ export interface ExportStatusFields {
 const LISTED_NAMESPACES = 5;
 
 export function exportStatusFields(facts: ExportFacts): ExportStatusFields {
-  const { problems, source, conflicts, namespacesReached } = facts;
+  const { problems, source, conflicts, namespacesReached, reachedNamespaces = [] } = facts;
   if (problems !== undefined) {
     return { outcome: failed(REASON_INVALID_SPEC, validationMessage(problems)), namespacesReached: 0 };
   }
@@ -45,7 +47,8 @@ export function exportStatusFields(facts: ExportFacts): ExportStatusFields {
   const observed = { observedSecretResourceVersion: source.resourceVersion, namespacesReached };
   const parsed = source.type === SECRET_TYPE_DOCKER_CONFIG_JSON ? source.parsed : undefined;
   if (parsed?.ok === false) {
-    const message = `The Secret's ${DOCKER_CONFIG_JSON_KEY} is unreadable: ${parsed.message}; placeholders keep the registries it provided until it is fixed`;
+    const where = reachedNamespaces.length > 0 ? ` in namespaces ${listed(reachedNamespaces)}` : "";
+    const message = `The Secret's ${DOCKER_CONFIG_JSON_KEY} is unreadable: ${parsed.message}; placeholders${where} keep the registries it provided until it is fixed`;
     return { outcome: failed(REASON_INVALID_DOCKER_CONFIG, message), ...observed };
   }
   if (conflicts.length > 0)
@@ -66,11 +69,16 @@ function validationMessage(problems: FieldProblem[]): string {
 function conflictMessage(conflicts: ExportFacts["conflicts"]): string {
   const byRegistry = Map.groupBy(conflicts, (c) => c.registry);
   const parts = [...byRegistry.keys()].sort().map((registry) => {
-    const namespaces = [...new Set(byRegistry.get(registry)?.map((c) => c.namespace))].sort();
-    const listed = namespaces.slice(0, LISTED_NAMESPACES).join(", ");
-    const more =
-      namespaces.length > LISTED_NAMESPACES ? ` and ${namespaces.length - LISTED_NAMESPACES} more` : "";
-    return `registry ${JSON.stringify(registry)} in namespaces ${listed}${more}`;
+    const namespaces = byRegistry.get(registry)?.map((c) => c.namespace) ?? [];
+    return `registry ${JSON.stringify(registry)} in namespaces ${listed(namespaces)}`;
   });
   return `Conflicting credentials rejected for ${parts.join("; ")}: another export offers different credentials; set the ${ANNOTATION_WEIGHT} annotation on the export that should win`;
+}
+
+/** Namespaces sorted and de-duplicated, the first few named and the rest counted. */
+function listed(names: readonly string[]): string {
+  const namespaces = [...new Set(names)].sort();
+  const more =
+    namespaces.length > LISTED_NAMESPACES ? ` and ${namespaces.length - LISTED_NAMESPACES} more` : "";
+  return `${namespaces.slice(0, LISTED_NAMESPACES).join(", ")}${more}`;
 }

@@ -176,3 +176,24 @@ describe("exportStatusFields", () => {
     }
   });
 });
+
+test("InvalidDockerConfig names the namespaces it reaches, sorted, at most 5, and counts the rest", () => {
+  const rows: [reached: string[], where: string][] = [
+    [[], "placeholders keep"],
+    [["team-b", "team-a"], "placeholders in namespaces team-a, team-b keep"],
+    [
+      ["n7", "n6", "n5", "n4", "n3", "n2", "n1"],
+      "placeholders in namespaces n1, n2, n3, n4, n5 and 2 more keep",
+    ],
+  ];
+  for (const [reached, where] of rows) {
+    const { message } = exportStatusFields(
+      facts({
+        source: dockerSource(UNREADABLE),
+        namespacesReached: reached.length,
+        reachedNamespaces: reached,
+      }),
+    ).outcome;
+    assert.ok(message.includes(`; ${where} the registries it provided until it is fixed`), message);
+  }
+});
