@@ -13,8 +13,11 @@ import {
 import { pino } from "pino";
 import { mkdir, readFile, readdir } from "node:fs/promises";
 import { resolve } from "node:path";
+import { METRIC_REST_CLIENT_REQUESTS_TOTAL } from "../../src/constants.ts";
 import { createController } from "../../src/controller/controller.ts";
+import { createMetrics } from "../../src/observability/metrics.ts";
 import { adminKubeConfig, eventually, ignoreNotFound } from "./cluster.ts";
+import { controllerKubeConfig } from "./rbac.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -48,23 +51,29 @@ export async function installCrds(kc: KubeConfig = adminKubeConfig()): Promise<v
   }
 }
 
-/** Starts the controller before this file's tests and stops it after them. */
+/** Starts the controller (as its ServiceAccount, unless told otherwise) before this file's tests and stops it after them. */
 export function useController(options: { kubeConfig?: () => Promise<KubeConfig> } = {}): {
   controller: () => ReturnType<typeof createController>;
+  /** API writes (anything but GET) the controller has made so far, from its request metric. */
+  writes: () => Promise<number>;
 } {
   let controller: ReturnType<typeof createController> | undefined;
+  const metrics = createMetrics("e2e");
   before(async () => {
     await installCrds();
     const logPath = join(root, ".run", "e2e-controller.log");
     await mkdir(dirname(logPath), { recursive: true });
     controller = createController({
-      kubeConfig: options.kubeConfig ? await options.kubeConfig() : adminKubeConfig(),
+      // As deployed: the ServiceAccount of config/ with only its ClusterRole and Role, so every
+      // behaviour test also proves the RBAC is enough.
+      kubeConfig: await (options.kubeConfig ?? controllerKubeConfig)(),
       log: pino({ level: "debug" }, pino.destination({ dest: logPath, append: true, sync: false })),
       concurrency: 4,
       qps: 0,
       burst: 1,
       resyncPeriodMs: 600_000,
       instance: "e2e",
+      metrics,
     });
     await controller.startCaches();
     controller.startReconciling();
@@ -74,6 +83,12 @@ export function useController(options: { kubeConfig?: () => Promise<KubeConfig> 
     controller: () => {
       if (!controller) throw new Error("the controller is not running");
       return controller;
+    },
+    async writes() {
+      const counter = await metrics.registry.getSingleMetric(METRIC_REST_CLIENT_REQUESTS_TOTAL)?.get();
+      return (counter?.values ?? [])
+        .filter((v) => v.labels.method !== "GET")
+        .reduce((sum, v) => sum + v.value, 0);
     },
   };
 }
