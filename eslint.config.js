@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", ".tools/", "node_modules/"] },
+  { ignores: ["dist/", ".tools/", ".run/", "node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
