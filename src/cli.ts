@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // secret-export-controller run: the controller against $KUBECONFIG or the in-cluster config.
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import { type Config, ConfigError, helpText, parseConfig } from "./config.ts";
 import { createController } from "./controller/controller.ts";
-import { explainCommand } from "./explain/command.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { type KubeAccess, loadKubeAccess } from "./runtime/kube-access.ts";
 import { kubeHttp } from "./runtime/kube-http.ts";
 import { leaderElector } from "./runtime/leader-election.ts";
 
@@ -18,13 +17,12 @@ async function run(argv: string[]): Promise<number> {
   }
   const config = parseConfig(argv, process.env);
   const log = pino({ level: config["log-level"], base: { component: "secret-export-controller" } });
-  const kubeConfig = new KubeConfig();
-  // From $KUBECONFIG it may be a colon-separated list, which loadFromDefault merges as kubectl does.
-  if (config.kubeconfig && config.kubeconfig !== process.env.KUBECONFIG)
-    kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  const cluster = kubeConfig.getCurrentCluster();
-  const metrics = createMetrics(cluster ? new URL(cluster.server).host : "");
+  // From $KUBECONFIG it may be a colon-separated list, which is merged as kubectl does.
+  const kubeConfig = await loadKubeAccess(
+    config.kubeconfig && config.kubeconfig !== process.env.KUBECONFIG ? config.kubeconfig : undefined,
+    process.env,
+  );
+  const metrics = createMetrics(new URL(kubeConfig.server).host);
   const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
   const controller = createController({
     kubeConfig,
@@ -103,18 +101,18 @@ function splitHostPort(address: string): [string, string] {
   return [address.slice(0, colon), address.slice(colon + 1)];
 }
 
-function leaseNamespace(config: Config, kubeConfig: KubeConfig): string {
+function leaseNamespace(config: Config, kubeConfig: KubeAccess): string {
   return (
-    config["leader-election-namespace"] ||
-    process.env.POD_NAMESPACE ||
-    kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ||
-    "default"
+    config["leader-election-namespace"] || process.env.POD_NAMESPACE || kubeConfig.namespace || "default"
   );
 }
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === "explain") {
-  explainCommand(rest).then((code) => process.exit(code));
+  // Loaded only for explain: it reads the cluster with client-node, which `run` does not load.
+  import("./explain/command.ts")
+    .then(({ explainCommand }) => explainCommand(rest))
+    .then((code) => process.exit(code));
 } else if (command !== "run") {
   console.error(
     `usage: secret-export-controller run [options]   (run --help lists them)\n` +

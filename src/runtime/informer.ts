@@ -31,7 +31,7 @@ export interface Informer<V> {
   start(): Promise<void>;
   stop(): void;
   synced(): boolean;
-  /** False while the list/watch has failed more than twice in a row. */
+  /** False from the third failure of the list/watch in a row until a list succeeds or a watch opens. */
   healthy(): boolean;
 }
 
@@ -118,7 +118,13 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
     const ended = new AbortController();
     const signal = AbortSignal.any([stopped.signal, idle.signal, ended.signal]);
     try {
-      await http.watch(options.path, { query, accept: accept("PartialObjectMetadata"), signal }, onEvent);
+      // An open watch ends a run of failures: a quiet watch may deliver nothing for minutes.
+      const onOpen = () => (failures = 0);
+      await http.watch(
+        options.path,
+        { query, accept: accept("PartialObjectMetadata"), signal, onOpen },
+        onEvent,
+      );
     } catch (err) {
       // A watch silent for too long is ended here; the next one resumes from `latest`.
       if (!idle.signal.aborted || stopped.signal.aborted) throw err;
@@ -135,6 +141,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
       try {
         if (!version) {
           version = await relist();
+          failures = 0;
           if (!isSynced) {
             isSynced = true;
             synced();

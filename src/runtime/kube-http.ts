@@ -1,10 +1,10 @@
 // Raw JSON requests to the API server with the kubeconfig's credentials. Objects come back exactly
 // as the server sent them (no typed-model conversion), one connection pool is reused for every
 // request (client-node makes a new one per call), and every request is counted for metrics.
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
-import { type Dispatcher, fetch } from "undici";
+import { request } from "undici";
+import { type KubeAccess, kubeConfigAccess } from "./kube-access.ts";
 
 export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -25,10 +25,15 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
+export interface WatchOptions extends RequestOptions {
+  /** Called once the server has accepted the watch, before any event. */
+  onOpen?(): void;
+}
+
 export interface KubeHttp {
   request<T = unknown>(path: string, options?: RequestOptions): Promise<T>;
   /** Streams watch events until the server ends the watch (resolves) or it fails (rejects). */
-  watch(path: string, options: RequestOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
+  watch(path: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
 }
 
 /** An API error with the HTTP status and the server's Status reason, never the request body. */
@@ -47,29 +52,26 @@ export const statusOf = (err: unknown): number | undefined =>
 
 export type RequestObserver = (method: string, status: number | "error") => void;
 
-export function kubeHttp(kc: KubeConfig, observe: RequestObserver = () => {}): KubeHttp {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error("the kubeconfig has no current cluster");
-  let dispatcher: Dispatcher | undefined;
+/** A client for the API server of `source`: a KubeAccess, or client-node's KubeConfig (tests use it). */
+export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserver = () => {}): KubeHttp {
+  let access: Promise<KubeAccess> | undefined;
+  if ("authorize" in source) access = Promise.resolve(source);
+  else if (!source.getCurrentCluster()?.server) throw new Error("the kubeconfig has no current cluster");
 
   async function send(path: string, options: RequestOptions, watching: boolean) {
     const method = options.method ?? "GET";
+    const { server, authorize } = await (access ??= kubeConfigAccess(source as KubeConfig));
     const url = new URL(server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     if (watching) url.searchParams.set("watch", "true");
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await kc.applySecurityAuthentication(ctx);
-    dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
-    const headers: Record<string, string> = {
-      ...ctx.getHeaders(),
-      accept: options.accept ?? "application/json",
-    };
+    const { headers: auth, dispatcher } = await authorize();
+    const headers: Record<string, string> = { ...auth, accept: options.accept ?? "application/json" };
     if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
     let response;
     try {
-      response = await fetch(url, {
+      response = await request(url, {
         method,
         headers,
         dispatcher,
@@ -80,10 +82,10 @@ export function kubeHttp(kc: KubeConfig, observe: RequestObserver = () => {}): K
       observe(method, "error");
       throw err;
     }
-    observe(method, response.status);
-    if (!response.ok) {
-      const status = (await response.json().catch(() => ({}))) as { reason?: string; message?: string };
-      throw new ApiError(response.status, method, path, status.reason, status.message);
+    observe(method, response.statusCode);
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      const status = (await response.body.json().catch(() => ({}))) as { reason?: string; message?: string };
+      throw new ApiError(response.statusCode, method, path, status.reason, status.message);
     }
     return response;
   }
@@ -91,14 +93,25 @@ export function kubeHttp(kc: KubeConfig, observe: RequestObserver = () => {}): K
   return {
     async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
       const response = await send(path, options, false);
-      return (await response.json()) as T;
+      return (await response.body.json()) as T;
     },
     async watch(path, options, onEvent) {
       const response = await send(path, options, true);
-      if (!response.body) return;
-      const lines = createInterface({ input: Readable.fromWeb(response.body), crlfDelay: Infinity });
-      for await (const line of lines) {
-        if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
+      options.onOpen?.();
+      const input = response.body;
+      const lines = createInterface({ input, crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
+        }
+      } finally {
+        // When onEvent throws (a 410 Gone ERROR event), the loop stops with the body still open and
+        // nobody listening for its errors any more: aborting the request later would error the
+        // line reader unhandled and crash the process. So the line reader is closed first, and the
+        // abort error undici reports when an unfinished body is closed is swallowed.
+        lines.close();
+        input.on("error", () => {});
+        input.destroy();
       }
     },
   };
