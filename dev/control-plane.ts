@@ -12,9 +12,18 @@ export interface ControlPlane {
   kubeconfigPath: string;
   server: string;
   dir: string;
+  /** etcd's client URL (plain HTTP on loopback), for fault tests that talk to etcd itself. */
+  etcdUrl: string;
   /** Stops and restarts kube-apiserver on the same port and data, for fault tests. */
   restartApiServer(downForMs?: number): Promise<void>;
+  /** Stops and restarts etcd on the same ports and data, for fault tests. */
+  restartEtcd(downForMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /** Extra kube-apiserver flags, after the default ones (a later flag wins). */
+  apiServerArgs?: string[];
 }
 
 const CONTROLLERS = [
@@ -31,7 +40,7 @@ export function binariesDir(): string {
   return execFileSync(script, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const bin = binariesDir();
   const dir = await mkdtemp(join(tmpdir(), "sec-control-plane-"));
   const started: RunningProcess[] = [];
@@ -41,11 +50,15 @@ export async function startControlPlane(): Promise<ControlPlane> {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const server = `https://127.0.0.1:${apiPort}`;
 
-    const etcd = startProcess(join(bin, "etcd"), etcdArgs(dir, etcdPort, peerPort), join(dir, "etcd.log"));
+    const startEtcd = async () => {
+      const etcd = startProcess(join(bin, "etcd"), etcdArgs(dir, etcdPort, peerPort), join(dir, "etcd.log"));
+      await waitUntil("etcd healthy", 30_000, async () => (await fetch(`${etcdUrl}/health`)).ok, etcd);
+      return etcd;
+    };
+    let etcd = await startEtcd();
     started.push(etcd);
-    await waitUntil("etcd healthy", 30_000, async () => (await fetch(`${etcdUrl}/health`)).ok, etcd);
 
-    const apiArgs = apiServerArgs(dir, certs, etcdUrl, apiPort);
+    const apiArgs = [...apiServerArgs(dir, certs, etcdUrl, apiPort), ...(options.apiServerArgs ?? [])];
     const startApi = async () => {
       const api = startProcess(join(bin, "kube-apiserver"), apiArgs, join(dir, "kube-apiserver.log"));
       await waitUntil(
@@ -79,11 +92,18 @@ export async function startControlPlane(): Promise<ControlPlane> {
       kubeconfigPath,
       server,
       dir,
+      etcdUrl,
       async restartApiServer(downForMs = 0) {
         await api.stop();
         await new Promise((r) => setTimeout(r, downForMs));
         api = await startApi();
         started[1] = api;
+      },
+      async restartEtcd(downForMs = 0) {
+        await etcd.stop();
+        await new Promise((r) => setTimeout(r, downForMs));
+        etcd = await startEtcd();
+        started[0] = etcd;
       },
       async stop() {
         await stopAll(started);

@@ -50,6 +50,8 @@ export const EVENT_COMPONENT = "secret-export-controller";
 
 export const MESSAGE_TOO_LARGE =
   "The merged credentials exceed the 1 MiB Secret size limit; the placeholder keeps its current data. Export fewer or smaller credentials to this namespace";
+export const MESSAGE_STATUS_TOO_LARGE =
+  "The status of the merged credentials (the export each registry comes from) exceeds the 256 KiB Kubernetes allows for a Secret's annotations; the placeholder keeps its current data. Export fewer registries to this namespace";
 
 /** On every copy a SecretImport makes: how the controller watches only its own copies. */
 export const LABEL_IMPORTED = "secretgen.carvel.dev/imported";
@@ -70,3 +72,4 @@ export const METRIC_PLACEHOLDERS = "secret_export_placeholders";
 export const METRIC_REGISTRY_CONFLICTS = "secret_export_registry_conflicts";
 export const METRIC_EXPORTS = "secret_export_exports";
 export const METRIC_IMPORTS = "secret_export_imports";
+export const METRIC_REWRITES_DELAYED_TOTAL = "secret_export_rewrites_delayed_total";

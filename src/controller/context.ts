@@ -1,6 +1,7 @@
 // Everything a reconcile may use, passed explicitly: caches, the write path, queues, events, logs.
 import type { Logger } from "pino";
 import type { KubeHttp, RequestOptions } from "../runtime/kube-http.ts";
+import type { RewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import type { WorkQueue } from "../runtime/work-queue.ts";
 import type { ConflictIndex } from "./conflict-index.ts";
 import type { EventRecorder } from "./events.ts";
@@ -11,6 +12,8 @@ export interface Context {
   /** Every write goes through here: rate limited (QPS/burst) and counted. */
   write<T>(path: string, options: RequestOptions): Promise<T>;
   state: ClusterState;
+  /** Holds back writing an object again with what was already written there; one per controller. */
+  rewrites: RewriteBackoff;
   conflicts: ConflictIndex;
   queues: Queues;
   events: EventRecorder;

@@ -7,8 +7,10 @@ import type { Logger } from "pino";
 import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { NamespaceView } from "../core/types.ts";
+import type { KubeAccess } from "../runtime/kube-access.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
 import { createRateLimiter } from "../runtime/rate-limiter.ts";
+import { createRewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
 import { type ConflictIndex, createConflictIndex } from "./conflict-index.ts";
 import type { Context, Queues } from "./context.ts";
@@ -20,7 +22,7 @@ import { type ChangeHandlers, type ClusterState, createClusterState } from "./st
 import { type ExportEntry, isPlaceholder } from "./views.ts";
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfig | KubeAccess;
   log: Logger;
   /** Reconciles running at once, per kind. */
   concurrency: number;
@@ -45,17 +47,18 @@ export function createController(options: ControllerOptions) {
   let reconciling = false;
   let resync: NodeJS.Timeout | undefined;
 
-  const worker =
-    (controller: string, reconcile: (ctx: Context, key: string) => Promise<Result>) =>
-    async (key: string) => {
+  const worker = (controller: string, reconcile: (ctx: Context, key: string) => Promise<Result>) => {
+    const rewrites = createRewriteBackoff({ onDelay: () => options.metrics?.rewriteDelayed(controller) });
+    return async (key: string) => {
       const reconcileLog = log.child({ controller, key, reconcileId: randomUUID() });
       try {
-        return await reconcile({ ...ctx, log: reconcileLog }, key);
+        return await reconcile({ ...shared, rewrites, log: reconcileLog }, key);
       } catch (err) {
         reconcileLog.warn({ err }, "reconcile failed; retrying with backoff");
         throw err;
       }
     };
+  };
   const queues = {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
@@ -81,7 +84,7 @@ export function createController(options: ControllerOptions) {
       log,
     ),
   );
-  const ctx: Context = {
+  const shared: Omit<Context, "rewrites"> = {
     http,
     write,
     state,
@@ -92,7 +95,7 @@ export function createController(options: ControllerOptions) {
     now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   };
 
-  options.metrics?.domain(domainCounts(state, ctx.conflicts));
+  options.metrics?.domain(domainCounts(state, shared.conflicts));
 
   function enqueueAll() {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);

@@ -20,7 +20,10 @@ import type { ExportEntry } from "./views.ts";
 
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.exports.get(key);
-  if (entry === undefined) return {};
+  if (entry === undefined) {
+    ctx.rewrites.forget(key);
+    return {};
+  }
   const reached = ctx.state.namespacesReachedBy(entry);
   const fields = exportStatusFields({
     problems: entry.destinations.ok ? undefined : entry.destinations.problems,
@@ -40,7 +43,13 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_EXPORT_PLURAL}/${entry.name}/status`;
   // observedSecretResourceVersion may have to disappear: null removes it in a merge patch.
   const body = { status: { observedSecretResourceVersion: null, ...desired } };
+  // The same status again right after writing it is a reconcile that ran before the cache saw the
+  // write (a source change queues the export twice, from two watches): held back, not written twice.
+  const content = JSON.stringify(body);
+  const wait = ctx.rewrites.delay(key, content);
+  if (wait > 0) return { requeueAfterMs: wait };
   await ctx.write(path, { method: "PATCH", body, contentType: MERGE_PATCH });
+  ctx.rewrites.wrote(key, content);
   await reportTransition(ctx, entry, readyReason(entry.status.conditions), fields.outcome);
   return {};
 }

@@ -18,7 +18,11 @@ import { copyView, type ImportEntry } from "./views.ts";
 
 export async function reconcileImport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.imports.get(key);
-  if (entry === undefined) return {}; // the copy goes with its owner (ownerReference garbage collection)
+  if (entry === undefined) {
+    ctx.rewrites.forget(key);
+    return {}; // the copy goes with its owner (ownerReference garbage collection)
+  }
+  const source = entry.spec.ok ? await offeredSource(ctx, entry, entry.spec.spec.fromNamespace) : undefined;
   const decision = decideImport({
     namespace: entry.namespace,
     name: entry.name,
@@ -26,10 +30,21 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
     labels: entry.labels,
     annotations: entry.annotations,
     spec: entry.spec.ok ? { ok: true, fromNamespace: entry.spec.spec.fromNamespace } : entry.spec,
-    source: entry.spec.ok ? await offeredSource(ctx, entry, entry.spec.spec.fromNamespace) : undefined,
+    source,
     existing: await existingSecret(ctx, entry),
   });
+  // Writing the copy it already wrote means someone changed or deleted it since: restored with backoff.
+  const kind = decision.action.kind;
+  const writesCopy = kind === "create" || kind === "patch" || kind === "replace";
+  const content = JSON.stringify([source?.type, source?.data, entry.labels, entry.annotations]);
+  const wait = writesCopy ? ctx.rewrites.delay(key, content) : 0;
+  if (wait > 0) {
+    ctx.log.debug({ waitMs: wait }, "copy changed again by another writer; restoring it later");
+    return { requeueAfterMs: wait };
+  }
   await apply(ctx, entry, decision.action);
+  if (writesCopy) ctx.rewrites.wrote(key, content);
+  else if (kind === "delete") ctx.rewrites.forget(key);
   const desired = genericStatus(decision.outcome, entry.generation, ctx.now(), entry.status.conditions);
   if (statusChanged(entry.status, desired)) {
     const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_IMPORT_PLURAL}/${entry.name}/status`;

@@ -19,6 +19,7 @@ export async function reconcilePlaceholder(ctx: Context, key: string): Promise<R
   const secret = ctx.state.dockerSecrets.get(key);
   if (secret === undefined || !isPlaceholder(secret.annotations)) {
     forgetConflicts(ctx, key);
+    ctx.rewrites.forget(key);
     if (ctx.state.secretMetadata.get(key)?.placeholder) await reconcileWrongType(ctx, key);
     return {};
   }
@@ -27,7 +28,15 @@ export async function reconcilePlaceholder(ctx: Context, key: string): Promise<R
 
   const { desired, fits, patch } = planPlaceholder(secret, ctx.state.candidatesFor(namespace));
   if (patch !== undefined) {
+    // Writing what was already written means someone changed it since: restored with backoff.
+    const content = JSON.stringify([fits, desired.dockerConfigJson, desired.status]);
+    const wait = ctx.rewrites.delay(key, content);
+    if (wait > 0) {
+      ctx.log.debug({ waitMs: wait }, "placeholder changed again by another writer; restoring it later");
+      return { requeueAfterMs: wait };
+    }
     await ctx.write(secretPath(secret), { method: "PATCH", body: patch, contentType: MERGE_PATCH });
+    ctx.rewrites.wrote(key, content);
     ctx.log.info({ data: patch.data !== undefined, fits }, "placeholder updated");
   }
   const previous = parsePlaceholderStatus(secret.annotations[ANNOTATION_STATUS]).conflicts;

@@ -36,6 +36,13 @@ export function placeholderPatch(
   };
 }
 
+/** Size of every annotation, key and value, but the status, for the 256 KiB limit. */
+export function otherAnnotationBytes(annotations: StringMap): number {
+  return Object.entries(annotations)
+    .filter(([key]) => key !== ANNOTATION_STATUS)
+    .reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+}
+
 /** Decoded size of every data value but .dockerconfigjson, for the 1 MiB limit. */
 export function otherDataBytes(data: StringMap): number {
   return Object.entries(data)

@@ -3,6 +3,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import {
+  ANNOTATION_STATUS,
   ANNOTATION_WEIGHT,
   CONDITION_RECONCILE_FAILED,
   CONDITION_RECONCILE_SUCCEEDED,
@@ -71,6 +72,8 @@ interface Offer extends RegistryEntry {
 
 /** The Kubernetes limit on the total size of a Secret's (decoded) data values. */
 const SECRET_DATA_LIMIT_BYTES = 1_048_576;
+/** The Kubernetes limit on the total size of an object's annotations, keys and values. */
+const ANNOTATIONS_LIMIT_BYTES = 262_144;
 
 /** carvel's order, least preferred first: weight, other namespace, glob or selector, then key. */
 export function compareCandidates(a: Candidate, b: Candidate): number {
@@ -234,11 +237,23 @@ export function exceedsSecretDataLimit(dockerConfigJson: string, otherDataBytes:
   return Buffer.byteLength(dockerConfigJson) + otherDataBytes > SECRET_DATA_LIMIT_BYTES;
 }
 
+/**
+ * Whether this status annotation, besides other annotations of the given total size, is more than
+ * Kubernetes allows: with thousands of registries the status (the export of each) outgrows 256 KiB
+ * long before the data outgrows 1 MiB.
+ */
+export function exceedsAnnotationLimit(status: string, otherAnnotationBytes: number): boolean {
+  const size = Buffer.byteLength(ANNOTATION_STATUS) + Buffer.byteLength(status);
+  return size + otherAnnotationBytes > ANNOTATIONS_LIMIT_BYTES;
+}
+
 function sortedUnique(values: string[]): string[] {
   return [...new Set(values)].sort(compareBytewise);
 }
 
 function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  // No annotation yet is the common case (every new placeholder): not worth a thrown SyntaxError.
+  if (text === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(text ?? "");
     return isJsonObject(value) ? value : undefined;

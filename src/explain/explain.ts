@@ -9,6 +9,7 @@ import {
   ANNOTATION_IMAGE_PULL_SECRET,
   ANNOTATION_STATUS,
   ANNOTATION_WEIGHT,
+  MESSAGE_TOO_LARGE,
   MESSAGE_WRONG_PLACEHOLDER_TYPE,
   REASON_NO_MATCHING_EXPORT,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
@@ -406,7 +407,7 @@ function explainPlaceholder(
       condition: conditionOf(currentStatus),
     };
   }
-  const { desired, fits, patch } = planPlaceholder(secret, candidates);
+  const { desired, tooLarge, patch } = planPlaceholder(secret, candidates);
   const written = parseDockerConfig(desired.dockerConfigJson);
   const writtenEntries = written.ok ? written.entries : [];
   const preferred = [...candidates].sort(compareCandidates);
@@ -428,9 +429,12 @@ function explainPlaceholder(
     name: secret.name,
     type: secret.type,
     ...syncOf(patch),
-    problem: fits
-      ? null
-      : "the merged credentials exceed the 1 MiB Secret size limit: it keeps its current data",
+    problem:
+      tooLarge === undefined
+        ? null
+        : tooLarge === MESSAGE_TOO_LARGE
+          ? "the merged credentials exceed the 1 MiB Secret size limit: it keeps its current data"
+          : "the status of the merged credentials exceeds the 256 KiB annotation limit: it keeps its current data",
     candidates: preferred.map((c) => ({
       export: c.exportKey,
       weight: c.weight,

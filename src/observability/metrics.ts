@@ -11,6 +11,7 @@ import {
   METRIC_RECONCILE_TOTAL,
   METRIC_REGISTRY_CONFLICTS,
   METRIC_REST_CLIENT_REQUESTS_TOTAL,
+  METRIC_REWRITES_DELAYED_TOTAL,
   METRIC_WORKQUEUE_ADDS_TOTAL,
   METRIC_WORKQUEUE_DEPTH,
   METRIC_WORKQUEUE_RETRIES_TOTAL,
@@ -73,6 +74,12 @@ export function createMetrics(host: string) {
     labelNames: ["code", "method", "host"],
     registers,
   });
+  const rewritesDelayed = new Counter({
+    name: METRIC_REWRITES_DELAYED_TOTAL,
+    help: "Writes of what was already written held back with backoff (another writer keeps changing the object)",
+    labelNames: ["controller"],
+    registers,
+  });
   const leader = new Gauge({
     name: METRIC_LEADER_STATUS,
     help: "1 while this process holds the leader election lease, 0 otherwise",
@@ -96,6 +103,7 @@ export function createMetrics(host: string) {
       };
     },
     request: (method: string, code: number | "error") => requests.inc({ method, code: String(code), host }),
+    rewriteDelayed: (controller: string) => rewritesDelayed.inc({ controller }),
     leader: (name: string, leading: boolean) => leader.set({ name }, leading ? 1 : 0),
     /** Registers the domain gauges; their values are read from `counts` at every scrape. */
     domain(counts: DomainCounts) {

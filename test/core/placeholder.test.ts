@@ -4,6 +4,7 @@ import { parseDockerConfig } from "../../src/core/dockerconfig.ts";
 import {
   compareCandidates,
   desiredPlaceholder,
+  exceedsAnnotationLimit,
   exceedsSecretDataLimit,
   parsePlaceholderStatus,
   WRONG_TYPE_STATUS,
@@ -457,5 +458,18 @@ test("exceedsSecretDataLimit counts the decoded bytes of all data values against
   ];
   for (const [name, json, other, expected] of cases) {
     await t.test(name, () => assert.equal(exceedsSecretDataLimit(json, other), expected));
+  }
+});
+
+test("exceedsAnnotationLimit counts the status and every other annotation, key and value, against 256 KiB", async (t) => {
+  const key = "secretgen.carvel.dev/status".length;
+  const cases: [string, string, number, boolean][] = [
+    ["small", "{}", 100, false],
+    ["exactly the limit", "x".repeat(1024), 262_144 - 1024 - key, false],
+    ["one byte over", "x".repeat(1024), 262_144 - 1023 - key, true],
+    ["multi-byte characters count as UTF-8", "\u00e9".repeat(131_072), 0, true],
+  ];
+  for (const [name, status, other, expected] of cases) {
+    await t.test(name, () => assert.equal(exceedsAnnotationLimit(status, other), expected));
   }
 });

@@ -1,0 +1,232 @@
+// Faults of the controller's own processes, and of its neighbours: SIGKILL in the middle of a fan-out,
+// the leader killed in the middle of a fan-out with a standby waiting, and another client rewriting
+// what the controller owns. A poller reads every placeholder throughout: none may ever lose an entry.
+import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
+import { test, type TestContext } from "node:test";
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import { DOCKER_CONFIG_JSON_KEY } from "../../src/constants.ts";
+import { adminKubeConfig, eventually, testNamespace } from "../support/cluster.ts";
+import { type ControllerProcess, startControllerProcess } from "../support/controller-process.ts";
+import {
+  authsOf,
+  encode,
+  expectCopy,
+  exportBody,
+  exportsPath,
+  fanOut,
+  importValue,
+  mergePatch,
+  placeholderPoller,
+  rawClient,
+  secretsPath,
+  sleep,
+  sourceBody,
+  total,
+  writes,
+} from "../support/faults.ts";
+import {
+  cred,
+  createExport,
+  createPlaceholder,
+  createSource,
+  dockerConfig,
+  expectAuths,
+} from "../support/fixtures.ts";
+import { usePrivateControlPlane } from "../support/private-plane.ts";
+
+const plane = usePrivateControlPlane();
+const SIZE = 200;
+const QPS = 20;
+
+function controllerProcess(t: TestContext, ...args: string[]): ControllerProcess {
+  const proc = startControllerProcess([
+    "--kubeconfig",
+    plane().kubeconfigPath,
+    "--qps",
+    String(QPS),
+    "--burst",
+    String(QPS),
+    ...args,
+  ]);
+  t.after(() => proc.stop());
+  return proc;
+}
+
+/** A fan-out of two changes at once: the source rotated and a second export to every placeholder. */
+async function twoChangeFanOut(fan: Awaited<ReturnType<typeof fanOut>>) {
+  const http = rawClient();
+  await fan.rotate(2);
+  await http.request(secretsPath(fan.source), {
+    method: "POST",
+    body: sourceBody("extra", { "extra.example.com": cred("extra", "v1") }),
+  });
+  await http.request(exportsPath(fan.source), {
+    method: "POST",
+    body: exportBody("extra", { toNamespaceSelector: { matchLabels: { fanout: fan.id } } }),
+  });
+  const expected = { ...fan.auths(2), "extra.example.com": cred("extra", "v1") };
+  /** How many placeholders hold both changes. */
+  const done = async () =>
+    [...(await fan.placeholders()).values()].filter((s) => isDeepStrictEqual(authsOf(s), expected)).length;
+  const until = (count: number, timeoutMs = 120_000) =>
+    eventually(
+      `${count} of ${SIZE} placeholders hold both changes`,
+      async () => {
+        const n = await done();
+        return n >= count ? n : undefined;
+      },
+      timeoutMs,
+    );
+  return { until };
+}
+
+test("the controller SIGKILLed in the middle of a fan-out and started again: it converges and no placeholder ever loses an entry", async (t) => {
+  const http = rawClient();
+  const fan = await fanOut(http, SIZE);
+  const first = controllerProcess(t, "--leader-elect", "false");
+  await fan.until(1, SIZE);
+  const poller = placeholderPoller(t, http, fan.labelSelector);
+  const change = await twoChangeFanOut(fan);
+  const doneAtKill = await change.until(20);
+  first.child.kill("SIGKILL");
+  assert.equal(await first.exited, "SIGKILL");
+  const restartedAt = Date.now();
+  const second = controllerProcess(t, "--leader-elect", "false");
+  await change.until(SIZE);
+  const convergedAt = Date.now();
+  const report = await poller.stop();
+  const metrics = await second.metrics();
+  const patches = total(metrics, "rest_client_requests_total", { method: "PATCH" });
+  t.diagnostic(
+    JSON.stringify({
+      doneWhenKilled: doneAtKill,
+      convergedAfterRestartMs: convergedAt - restartedAt,
+      writesAfterRestart: writes(metrics),
+      patchesAfterRestart: patches,
+      pollerReads: report.reads,
+    }),
+  );
+  assert.deepEqual(report.violations, [], "no placeholder lost an entry");
+  assert.ok(report.reads >= 10, `the poller read ${report.reads} times`);
+  // The new process writes only what the killed one had not: converged placeholders are left alone.
+  // Plus the two exports' statuses and the retries of writes that raced with the caches.
+  assert.ok(patches <= SIZE - doneAtKill + 20, `${patches} PATCH requests after the restart`);
+});
+
+test("the leader killed in the middle of a fan-out: the standby takes over and completes it", async (t) => {
+  const http = rawClient();
+  const leaseNamespace = await testNamespace(t, "lease");
+  const fan = await fanOut(http, SIZE);
+  const election = [
+    "--leader-election-namespace",
+    leaseNamespace,
+    "--lease-duration",
+    "6",
+    "--renew-deadline",
+    "4",
+    "--retry-period",
+    "0.5",
+  ];
+  const replicas = [controllerProcess(t, ...election), controllerProcess(t, ...election)];
+  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  const holder = async () =>
+    (await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })).spec
+      ?.holderIdentity || undefined;
+  const leaderId = await eventually("a leader", holder);
+  const leader = replicas.find((r) => r.identity === leaderId);
+  const standby = replicas.find((r) => r.identity !== leaderId);
+  assert.ok(leader && standby);
+  await fan.until(1, SIZE);
+  await standby.port();
+
+  const poller = placeholderPoller(t, http, fan.labelSelector);
+  const change = await twoChangeFanOut(fan);
+  const doneAtKill = await change.until(20);
+  const standbyBefore = await standby.metrics();
+  leader.child.kill("SIGKILL");
+  const killedAt = Date.now();
+  await eventually("the standby leads", async () =>
+    (await holder()) === standby.identity ? true : undefined,
+  );
+  const tookOverAt = Date.now();
+  await change.until(SIZE);
+  const convergedAt = Date.now();
+  const report = await poller.stop();
+  const standbyAfter = await standby.metrics();
+  const patches = total(standbyAfter, "rest_client_requests_total", { method: "PATCH" });
+  t.diagnostic(
+    JSON.stringify({
+      doneWhenKilled: doneAtKill,
+      takeoverMs: tookOverAt - killedAt,
+      convergedAfterKillMs: convergedAt - killedAt,
+      newLeaderWrites: writes(standbyAfter) - writes(standbyBefore),
+      newLeaderPatches: patches,
+    }),
+  );
+  for (const method of ["PATCH", "DELETE"]) {
+    const count = total(standbyBefore, "rest_client_requests_total", { method });
+    assert.equal(count, 0, `the standby made no ${method} before it led`);
+  }
+  assert.deepEqual(report.violations, [], "no placeholder lost an entry");
+  assert.ok(patches <= SIZE - doneAtKill + 20, `${patches} PATCH requests by the new leader`);
+});
+
+test("another client rewriting a placeholder and an imported copy for 10 s: the controller restores both without a hot loop", async (t) => {
+  const http = rawClient();
+  const src = await testNamespace(t, "src");
+  const app = await testNamespace(t, "app");
+  const good = { "fight.example.com": cred("u", "good") };
+  await createSource(src, "creds", good);
+  await createExport(t, src, "creds", { toNamespace: app });
+  await createPlaceholder(app);
+  await importValue(http, src, app, "token", "good");
+  const controller = controllerProcess(t, "--leader-elect", "false", "--log-level", "debug");
+  await expectAuths(app, good);
+  await expectCopy(http, app, "token", "good");
+  await sleep(1_000);
+
+  const before = await controller.metrics();
+  const evil = encode(dockerConfig({ "fight.example.com": cred("u", "evil") }));
+  let rewrites = 0;
+  const stopAt = Date.now() + 10_000;
+  while (Date.now() < stopAt) {
+    await Promise.all([
+      mergePatch(http, `${secretsPath(app)}/pull`, { data: { [DOCKER_CONFIG_JSON_KEY]: evil } }),
+      mergePatch(http, `${secretsPath(app)}/token`, { data: { value: encode("evil") } }),
+    ]);
+    rewrites += 2;
+  }
+  const stoppedAt = Date.now();
+  await expectAuths(app, good, "pull", 60_000);
+  await expectCopy(http, app, "token", "good");
+  const restoredAt = Date.now();
+  await sleep(2_000);
+  const after = await controller.metrics();
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    total(after, name, labels) - total(before, name, labels);
+  const patches = delta("rest_client_requests_total", { method: "PATCH" });
+  t.diagnostic(
+    JSON.stringify({
+      rewrites,
+      controllerPatches: patches,
+      restoredAfterWriterStoppedMs: restoredAt - stoppedAt,
+      reconciles: delta("controller_runtime_reconcile_total"),
+      retries: delta("workqueue_retries_total"),
+      requeues: delta("controller_runtime_reconcile_total", { result: "requeue_after" }),
+      heldBack: {
+        placeholder: delta("secret_export_rewrites_delayed_total", { controller: "placeholder" }),
+        secretimport: delta("secret_export_rewrites_delayed_total", { controller: "secretimport" }),
+      },
+    }),
+  );
+  // A hot loop would answer every rewrite with a write. With backoff each object is rewritten about
+  // 1, 3, 7 and 15 s into the fight: a handful of writes, where at most one a second is allowed here.
+  assert.ok(patches <= 2 * 12, `${patches} PATCH requests against ${rewrites} rewrites`);
+  for (const controller of ["placeholder", "secretimport"]) {
+    assert.ok(
+      delta("secret_export_rewrites_delayed_total", { controller }) > 0,
+      `${controller} restores were held back, and the metric says so`,
+    );
+  }
+});

@@ -1,0 +1,167 @@
+// A TLS proxy in front of a test control plane's kube-apiserver, for faults only a network path can
+// make: watches ended by the "server", every request answered 429/500/503 for a while. It serves
+// with the plane's own serving certificate and forwards with the admin client certificate, so a
+// kubeconfig that differs from the admin one only in its server URL talks through it.
+import { once } from "node:events";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { Agent, request } from "undici";
+
+export interface ProxyStats {
+  /** Requests received. */
+  requests: number;
+  /** Requests answered by an injected failure. */
+  failed: number;
+  /** Watch requests forwarded. */
+  watches: number;
+  /** 410 Gone seen from the API server: as a response status or as a watch ERROR event. */
+  gone: number;
+}
+
+export interface ApiProxy {
+  /** A copy of the plane's admin kubeconfig whose server is this proxy. */
+  kubeconfigPath: string;
+  stats: ProxyStats;
+  /** Ends every open watch cleanly, as the API server does when a watch times out; returns how many. */
+  endWatches(): number;
+  /** From now until heal(), answers every request with this status (open watches end first). */
+  fail(status: 429 | 500 | 503): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "host"]);
+
+export async function startApiProxy(plane: {
+  server: string;
+  dir: string;
+  kubeconfigPath: string;
+}): Promise<ApiProxy> {
+  const file = (name: string) => readFile(join(plane.dir, name));
+  const upstream = new Agent({
+    connect: { ca: await file("ca.crt"), cert: await file("admin.crt"), key: await file("admin.key") },
+  });
+  const stats: ProxyStats = { requests: 0, failed: 0, watches: 0, gone: 0 };
+  const openWatches = new Set<{ res: ServerResponse; abort: AbortController; ended: boolean }>();
+  let failing: number | undefined;
+
+  const server: Server = createServer(
+    { cert: await file("apiserver.crt"), key: await file("apiserver.key") },
+    (req, res) => void forward(req, res),
+  );
+
+  async function forward(req: IncomingMessage, res: ServerResponse) {
+    stats.requests++;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (failing !== undefined) {
+      stats.failed++;
+      return answerFailure(res, failing);
+    }
+    const watching = /[?&]watch=(true|1)(&|$)/.test(req.url ?? "");
+    const watch = { res, abort: new AbortController(), ended: false };
+    if (watching) {
+      stats.watches++;
+      openWatches.add(watch);
+    }
+    try {
+      const response = await request(plane.server + (req.url ?? "/"), {
+        method: (req.method ?? "GET") as "GET",
+        headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name))),
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+        dispatcher: upstream,
+        signal: watch.abort.signal,
+      });
+      if (response.statusCode === 410) stats.gone++;
+      res.writeHead(
+        response.statusCode,
+        Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_BY_HOP.has(name))),
+      );
+      // As the API server does, a watch's headers go out at once, before any event.
+      if (watching) res.flushHeaders();
+      let partial = "";
+      for await (const chunk of response.body) {
+        if (watch.ended) break;
+        if (watching) {
+          const lines = (partial + (chunk as Buffer).toString()).split("\n");
+          partial = lines.pop() ?? "";
+          stats.gone += lines.filter(
+            (l) => l.startsWith('{"type":"ERROR"') && l.includes('"code":410'),
+          ).length;
+        }
+        res.write(chunk);
+      }
+      if (!watch.ended) res.end();
+    } catch {
+      if (watch.ended) return;
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502).end();
+    } finally {
+      openWatches.delete(watch);
+    }
+  }
+
+  function endWatches(): number {
+    const count = openWatches.size;
+    for (const watch of openWatches) {
+      watch.ended = true;
+      watch.res.end();
+      watch.abort.abort();
+    }
+    openWatches.clear();
+    return count;
+  }
+
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kubeconfig = JSON.parse(await readFile(plane.kubeconfigPath, "utf8")) as {
+    clusters: { cluster: { server: string } }[];
+  };
+  for (const { cluster } of kubeconfig.clusters) cluster.server = url;
+  const kubeconfigPath = join(plane.dir, `proxy-${(server.address() as AddressInfo).port}.kubeconfig`);
+  await writeFile(kubeconfigPath, JSON.stringify(kubeconfig, null, 2));
+
+  return {
+    kubeconfigPath,
+    stats,
+    endWatches,
+    fail(status) {
+      failing = status;
+      endWatches();
+    },
+    heal() {
+      failing = undefined;
+    },
+    async close() {
+      endWatches();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await upstream.destroy();
+    },
+  };
+}
+
+const REASONS: Record<number, string> = {
+  429: "TooManyRequests",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
+
+function answerFailure(res: ServerResponse, code: number) {
+  const body = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "injected by the test proxy",
+    reason: REASONS[code],
+    code,
+  };
+  res
+    .writeHead(code, { "content-type": "application/json", ...(code === 429 ? { "retry-after": "1" } : {}) })
+    .end(JSON.stringify(body));
+}
