@@ -168,24 +168,20 @@ function changeHandlers(
       if (!queues) return;
       if (isPlaceholder(previous?.annotations) || isPlaceholder(next?.annotations))
         queues.placeholders.add(key);
-      // An import reads a dockerconfigjson source from this cache: the metadata watch may have
-      // brought the same change first, while this cache still held the old data.
-      if (previous?.resourceVersion !== next?.resourceVersion)
-        for (const i of stateNow().importsOf(key)) queues.imports.add(i);
+      if (previous?.resourceVersion === next?.resourceVersion) return;
+      // Imports of this source, and one that wants its copy where this Secret is.
+      for (const i of stateNow().importsOf(key)) queues.imports.add(i);
+      if (stateNow().imports.get(key) !== undefined) queues.imports.add(key);
       const entry = stateNow().exports.get(key);
-      if (
-        entry === undefined ||
-        previous?.data[DOCKER_CONFIG_JSON_KEY] === next?.data[DOCKER_CONFIG_JSON_KEY]
-      )
-        return;
+      if (entry === undefined) return;
       queues.exports.add(key);
-      for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
+      if (previous?.data[DOCKER_CONFIG_JSON_KEY] !== next?.data[DOCKER_CONFIG_JSON_KEY])
+        for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
     },
     secretMetadata(key, previous, next) {
       const queues = queuesNow();
       if (!queues) return;
-      const isDocker = stateNow().dockerSecrets.get(key) !== undefined;
-      if ((previous?.placeholder || next?.placeholder) && !isDocker) queues.placeholders.add(key);
+      if (previous?.placeholder || next?.placeholder) queues.placeholders.add(key);
       if (previous && next && previous.resourceVersion === next.resourceVersion) return;
       if (stateNow().exports.get(key) !== undefined) queues.exports.add(key);
       if (stateNow().imports.get(key) !== undefined) queues.imports.add(key);

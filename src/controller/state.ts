@@ -15,6 +15,7 @@ import {
   exportEntry,
   type ImportEntry,
   importEntry,
+  isPlaceholder,
   namespaceView,
   type SecretMetadata,
   secretMetadataView,
@@ -36,7 +37,11 @@ export interface ChangeHandlers {
 export type ClusterState = ReturnType<typeof createClusterState>;
 
 export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
+  // Placeholders by namespace, from the two Secret watches: of type dockerconfigjson, and of any other
+  // type (wrong-type placeholders). Kept apart: a Secret deleted and recreated with another type
+  // arrives on the two watches in no fixed order.
   const placeholdersByNamespace = new Map<string, Set<string>>();
+  const wrongTypeByNamespace = new Map<string, Set<string>>();
   const importsBySource = new Map<string, Set<string>>();
   const importsByNamespace = new Map<string, Set<string>>();
   const fetchedSources = new Map<string, SecretView>();
@@ -86,20 +91,24 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     view: secretView,
     onChange: (key, previous, next) => {
       if (next === undefined || previous?.resourceVersion !== next.resourceVersion) parsedSources.delete(key);
+      indexPlaceholder(placeholdersByNamespace, key, isPlaceholder(next?.annotations));
       handlers.dockerSecret(key, previous, next);
     },
     onError: onError("dockerconfigjson-secrets"),
   });
-  // Metadata only, keeping placeholders and exported sources: how placeholders of the wrong type and
-  // sources of other types are seen without caching every Secret in the cluster.
+  // Metadata only, of every Secret the watch above does not cover, keeping placeholders and exported
+  // sources: how placeholders of the wrong type and sources of other types are seen without caching
+  // every Secret in the cluster. Leaving dockerconfigjson Secrets out halves the watch events each
+  // placeholder write causes.
   const secretMetadata = informer(http, {
     name: "secret-metadata",
     path: "/api/v1/secrets",
+    fieldSelector: `type!=${SECRET_TYPE_DOCKER_CONFIG_JSON}`,
     metadataOnly: true,
     view: (o) =>
       secretMetadataView(o, (key) => exports.get(key) !== undefined || imports.get(key) !== undefined),
     onChange: (key, previous, next) => {
-      indexPlaceholder(key, next?.placeholder === true);
+      indexPlaceholder(wrongTypeByNamespace, key, next?.placeholder === true);
       fetchedSources.delete(key);
       events.set(key, (events.get(key) ?? 0) + 1);
       handlers.secretMetadata(key, previous, next);
@@ -134,13 +143,13 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     }
   }
 
-  function indexPlaceholder(key: string, present: boolean) {
+  function indexPlaceholder(index: Map<string, Set<string>>, key: string, present: boolean) {
     const [namespace = ""] = key.split("/", 1);
-    const keys = placeholdersByNamespace.get(namespace) ?? new Set<string>();
+    const keys = index.get(namespace) ?? new Set<string>();
     if (present) keys.add(key);
     else keys.delete(key);
-    if (keys.size > 0) placeholdersByNamespace.set(namespace, keys);
-    else placeholdersByNamespace.delete(namespace);
+    if (keys.size > 0) index.set(namespace, keys);
+    else index.delete(namespace);
   }
 
   /** The parsed `.dockerconfigjson` of a source, parsed once per resourceVersion. */
@@ -161,7 +170,12 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     dockerSecrets,
     secretMetadata,
     informers,
-    placeholdersIn: (namespace: string): string[] => [...(placeholdersByNamespace.get(namespace) ?? [])],
+    placeholdersIn: (namespace: string): string[] => [
+      ...new Set([
+        ...(placeholdersByNamespace.get(namespace) ?? []),
+        ...(wrongTypeByNamespace.get(namespace) ?? []),
+      ]),
+    ],
     importsOf: (sourceKey: string): string[] => [...(importsBySource.get(sourceKey) ?? [])],
     importsIn: (namespace: string): string[] => [...(importsByNamespace.get(namespace) ?? [])],
 
@@ -184,7 +198,11 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     },
 
     readSecret,
-    allPlaceholders: (): string[] => [...placeholdersByNamespace.values()].flatMap((keys) => [...keys]),
+    allPlaceholders: (): string[] => [
+      ...new Set(
+        [...placeholdersByNamespace.values(), ...wrongTypeByNamespace.values()].flatMap((keys) => [...keys]),
+      ),
+    ],
     parsedSource,
 
     reachOf(entry: ExportEntry, namespace: NamespaceView): Reach | undefined {
