@@ -18,6 +18,8 @@ export interface ControlPlane {
   restartApiServer(downForMs?: number): Promise<void>;
   /** Stops and restarts etcd on the same ports and data, for fault tests. */
   restartEtcd(downForMs?: number): Promise<void>;
+  /** Process ids by name (etcd, kube-apiserver, kube-controller-manager), for the benchmark's CPU accounting. */
+  pids(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         etcd = await startEtcd();
         started[0] = etcd;
       },
+      pids: () => Object.fromEntries(started.flatMap((p) => (p.child.pid ? [[p.name, p.child.pid]] : []))),
       async stop() {
         await stopAll(started);
         await rm(dir, { recursive: true, force: true });

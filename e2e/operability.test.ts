@@ -109,5 +109,5 @@ test("--help lists every option with its environment variable", async () => {
   ]) {
     assert.match(stdout, new RegExp(`${option}\\b`));
   }
-  assert.match(stdout, /\$SEC_QPS {2}\(default 50\)/);
+  assert.match(stdout, /\$SEC_QPS {2}\(default 500\)/);
 });

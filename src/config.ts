@@ -11,17 +11,17 @@ const options = {
   concurrency: {
     env: "SEC_CONCURRENCY",
     help: "reconciles running at once, per kind",
-    schema: z.coerce.number().int().min(1).max(256).default(4),
+    schema: z.coerce.number().int().min(1).max(256).default(8),
   },
   qps: {
     env: "SEC_QPS",
     help: "API writes per second (client-side rate limit; 0 = unlimited)",
-    schema: z.coerce.number().min(0).default(50),
+    schema: z.coerce.number().min(0).default(500),
   },
   burst: {
     env: "SEC_BURST",
     help: "API writes allowed in a burst above --qps",
-    schema: z.coerce.number().int().min(1).default(100),
+    schema: z.coerce.number().int().min(1).default(1000),
   },
   "resync-period": {
     env: "SEC_RESYNC_PERIOD",

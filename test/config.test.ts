@@ -5,9 +5,9 @@ import type { Config } from "../src/config.ts";
 
 const DEFAULTS: Config = {
   kubeconfig: undefined,
-  concurrency: 4,
-  qps: 50,
-  burst: 100,
+  concurrency: 8,
+  qps: 500,
+  burst: 1000,
   "resync-period": 600,
   "http-bind-address": ":8080",
   "leader-elect": true,
@@ -92,7 +92,7 @@ describe("parseConfig", () => {
         parseConfig([], { SEC_QPS: blank, SEC_CONCURRENCY: blank, SEC_LOG_LEVEL: blank }),
         DEFAULTS,
       );
-      assert.equal(parseConfig(["--qps", blank], {}).qps, 50, JSON.stringify(blank));
+      assert.equal(parseConfig(["--qps", blank], {}).qps, 500, JSON.stringify(blank));
     }
   });
 
