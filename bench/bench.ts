@@ -172,7 +172,7 @@ async function main() {
     loadAverageAtStart: loadavg(),
     rounds: [] as unknown[],
   };
-  const http = benchClient(plane.kubeconfigPath);
+  const http = await benchClient(plane.kubeconfigPath);
   let tracker: Tracker | undefined;
   const rows: Row[] = [];
   const series: Record<string, number>[] = [];
@@ -202,7 +202,6 @@ async function main() {
     }
   } finally {
     tracker?.stop();
-    await http.close().catch(() => {});
     await plane.stop();
   }
   console.log(printRows(rows));
@@ -708,3 +707,5 @@ const sec = (ms: unknown) =>
 const signed = (mb: number) => `${mb >= 0 ? "+" : ""}${mb.toFixed(1)} MB`;
 
 await main();
+// The client's pooled keep-alive connections would hold the process open a while longer.
+process.exit(0);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, unlinkSync } from "node:fs";
-import { type RunningProcess, waitUntil } from "../dev/processes.ts";
+import { type RunningProcess, supervised, waitUntil } from "../dev/processes.ts";
 import {
   METRIC_REST_CLIENT_REQUESTS_TOTAL,
   METRIC_RECONCILE_TOTAL,
@@ -72,21 +72,7 @@ function startWithLogPipe(
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
-  );
-  return {
-    name: "controller",
-    child,
-    exited,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return supervised("controller", child);
 }
 
 const environmentWithoutOverrides = () =>

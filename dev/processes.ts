@@ -27,10 +27,14 @@ export function startProcess(
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  return supervised(command.split("/").at(-1) ?? command, child, () => log.end());
+}
+
+/** A child started under setpriv as a RunningProcess; `stopped` runs once stop() has seen it exit. */
+export function supervised(name: string, child: ChildProcess, stopped = () => {}): RunningProcess {
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
   );
-  const name = command.split("/").at(-1) ?? command;
   return {
     name,
     child,
@@ -41,7 +45,7 @@ export function startProcess(
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
-      log.end();
+      stopped();
     },
   };
 }

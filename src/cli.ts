@@ -16,7 +16,12 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = parseConfig(argv, process.env);
-  const log = pino({ level: config["log-level"], base: { component: "secret-export-controller" } });
+  // Synchronous writes: with pino's default asynchronous ones, the flush at process.exit could
+  // overtake a write still in flight and put the last lines out of order, or lose them on a crash.
+  const log = pino(
+    { level: config["log-level"], base: { component: "secret-export-controller" } },
+    pino.destination({ sync: true }),
+  );
   // From $KUBECONFIG it may be a colon-separated list, which is merged as kubectl does.
   const kubeConfig = await loadKubeAccess(
     config.kubeconfig && config.kubeconfig !== process.env.KUBECONFIG ? config.kubeconfig : undefined,
