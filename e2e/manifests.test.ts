@@ -303,7 +303,7 @@ test("the Deployment, Service and PodDisruptionBudget are wired and hardened as 
   assert.equal(container?.livenessProbe?.httpGet?.port, "http");
   assert.deepEqual(container?.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
   assert.deepEqual(container?.resources, {
-    requests: { cpu: "50m", memory: "64Mi" },
+    requests: { cpu: "50m", memory: "128Mi" },
     limits: { memory: "256Mi" },
   });
   const env = Object.fromEntries(
