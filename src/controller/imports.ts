@@ -14,7 +14,7 @@ import { type Action, decideImport, type ExistingSecret } from "../core/imports.
 import { statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
-import { copyView, type ImportEntry } from "./views.ts";
+import { copyView, type ImportEntry, importFacts } from "./views.ts";
 
 export async function reconcileImport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.imports.get(key);
@@ -23,16 +23,7 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
     return {}; // the copy goes with its owner (ownerReference garbage collection)
   }
   const source = entry.spec.ok ? await offeredSource(ctx, entry, entry.spec.spec.fromNamespace) : undefined;
-  const decision = decideImport({
-    namespace: entry.namespace,
-    name: entry.name,
-    uid: entry.uid,
-    labels: entry.labels,
-    annotations: entry.annotations,
-    spec: entry.spec.ok ? { ok: true, fromNamespace: entry.spec.spec.fromNamespace } : entry.spec,
-    source,
-    existing: await existingSecret(ctx, entry),
-  });
+  const decision = decideImport(importFacts(entry, source, await existingSecret(ctx, entry)));
   // Writing the copy it already wrote means someone changed or deleted it since: restored with backoff.
   const kind = decision.action.kind;
   const writesCopy = kind === "create" || kind === "patch" || kind === "replace";

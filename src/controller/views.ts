@@ -18,7 +18,7 @@ import type {
   SecretView,
   StringMap,
 } from "../core/types.ts";
-import type { ExistingSecret } from "../core/imports.ts";
+import type { ExistingSecret, ImportFacts } from "../core/imports.ts";
 import { parseWeight } from "../core/weight.ts";
 import type { KubeObject } from "../runtime/kube-http.ts";
 
@@ -147,6 +147,25 @@ export function importEntry(o: KubeObject): ImportEntry | undefined {
     annotations: metadata.annotations ?? {},
     spec: parseImportSpec(o.spec ?? {}),
     status: (o.status ?? {}) as SecretImportStatus,
+  };
+}
+
+/** What decideImport is given for an import: one builder, so `explain` decides as the controller does. */
+export function importFacts(
+  entry: ImportEntry,
+  source: ImportFacts["source"],
+  existing: ExistingSecret | undefined,
+): ImportFacts {
+  const { namespace, name, uid, labels, annotations, spec } = entry;
+  return {
+    namespace,
+    name,
+    uid,
+    labels,
+    annotations,
+    spec: spec.ok ? { ok: true, fromNamespace: spec.spec.fromNamespace } : spec,
+    source,
+    existing,
   };
 }
 

@@ -23,7 +23,7 @@ import { type PlaceholderPatch, placeholderPatch } from "../core/placeholder-pat
 import { planPlaceholder } from "../core/placeholder-plan.ts";
 import { normaliseRegistry } from "../core/registries.ts";
 import type { FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
-import type { ImportEntry } from "../controller/views.ts";
+import { type ImportEntry, importFacts } from "../controller/views.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Input: one read of the cluster, as views.
@@ -542,17 +542,7 @@ function explainImport(entry: ImportEntry, input: ExplainInput): ImportExplanati
       : undefined;
   const source = verdict?.reached && exportKey !== undefined ? input.secrets.get(exportKey) : undefined;
   const existing = input.importTargets.get(entry.name);
-  // As the controller's reconcileImport builds them.
-  const decision = decideImport({
-    namespace: entry.namespace,
-    name: entry.name,
-    uid: entry.uid,
-    labels: entry.labels,
-    annotations: entry.annotations,
-    spec: entry.spec.ok ? { ok: true, fromNamespace: entry.spec.spec.fromNamespace } : entry.spec,
-    source,
-    existing,
-  });
+  const decision = decideImport(importFacts(entry, source, existing));
   const { ready, reason, message } = decision.outcome;
   let why: string | null = null;
   if (!ready) {
