@@ -44,7 +44,7 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   // observedSecretResourceVersion may have to disappear: null removes it in a merge patch.
   const body = { status: { observedSecretResourceVersion: null, ...desired } };
   // The same status again right after writing it is a reconcile that ran before the cache saw the
-  // write (a source change queues the export twice, from two watches): held back, not written twice.
+  // write (another change queued the export meanwhile): held back, not written twice.
   const content = JSON.stringify(body);
   const wait = ctx.rewrites.delay(key, content);
   if (wait > 0) return { requeueAfterMs: wait };

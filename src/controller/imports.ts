@@ -26,15 +26,17 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
   const decision = decideImport(importFacts(entry, source, await existingSecret(ctx, entry)));
   // Writing the copy it already wrote means someone changed or deleted it since: restored with backoff.
   const kind = decision.action.kind;
-  const writesCopy = kind === "create" || kind === "patch" || kind === "replace";
-  const content = JSON.stringify([source?.type, source?.data, entry.labels, entry.annotations]);
-  const wait = writesCopy ? ctx.rewrites.delay(key, content) : 0;
+  const content =
+    kind === "create" || kind === "patch" || kind === "replace"
+      ? JSON.stringify([source?.type, source?.data, entry.labels, entry.annotations])
+      : undefined;
+  const wait = content === undefined ? 0 : ctx.rewrites.delay(key, content);
   if (wait > 0) {
     ctx.log.debug({ waitMs: wait }, "copy changed again by another writer; restoring it later");
     return { requeueAfterMs: wait };
   }
   await apply(ctx, entry, decision.action);
-  if (writesCopy) ctx.rewrites.wrote(key, content);
+  if (content !== undefined) ctx.rewrites.wrote(key, content);
   else if (kind === "delete") ctx.rewrites.forget(key);
   const desired = genericStatus(decision.outcome, entry.generation, ctx.now(), entry.status.conditions);
   if (statusChanged(entry.status, desired)) {
