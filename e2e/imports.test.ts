@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import type { V1Secret } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../src/constants.ts";
-import { eventually, testNamespace, uniqueName } from "./support/cluster.ts";
+import { eventually, readUntil, testNamespace, uniqueName } from "./support/cluster.ts";
 import { core, customObjects, useController } from "./support/controller.ts";
 import {
   createExport,
@@ -49,28 +49,20 @@ async function imported(
 }
 
 /** Waits until N/name is a Secret of this type holding exactly these plain-text values. */
-async function expectCopy(
+const expectCopy = (
   namespace: string,
   name: string,
   values: Record<string, string>,
   type = "Opaque",
   timeoutMs = 15_000,
-): Promise<V1Secret> {
-  let last: V1Secret | undefined;
-  try {
-    return await eventually(
-      `copy ${namespace}/${name} of type ${type} holds ${JSON.stringify(Object.keys(values))}`,
-      async () => {
-        last = await readSecretIfAny(namespace, name);
-        return last?.type === type && isDeepStrictEqual(decodedData(last.data), values) ? last : undefined;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    const seen = last && { type: last.type, keys: Object.keys(last.data ?? {}) };
-    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(seen)}`, { cause: err });
-  }
-}
+): Promise<V1Secret> =>
+  readUntil(
+    `copy ${namespace}/${name} of type ${type} holds ${JSON.stringify(Object.keys(values))}`,
+    () => readSecretIfAny(namespace, name),
+    (copy): copy is V1Secret => copy?.type === type && isDeepStrictEqual(decodedData(copy.data), values),
+    (last) => `last seen ${JSON.stringify(last && { type: last.type, keys: Object.keys(last.data ?? {}) })}`,
+    timeoutMs,
+  );
 
 async function expectGone(namespace: string, name: string, timeoutMs = 15_000): Promise<void> {
   await eventually(

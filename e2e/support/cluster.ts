@@ -87,3 +87,44 @@ export async function eventually<T>(
   }
   throw new Error(`timed out after ${timeoutMs} ms: ${what}`, { cause: last });
 }
+
+/**
+ * Reads until the value read passes check(); on timeout the error also shows `seen` of the last
+ * value read, so a failure says what was there instead.
+ */
+export async function readUntil<T, S extends T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (value: T) => value is S,
+  seen: (last: T | undefined) => string,
+  timeoutMs: number,
+): Promise<S>;
+export async function readUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  seen: (last: T | undefined) => string,
+  timeoutMs: number,
+): Promise<T>;
+export async function readUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  seen: (last: T | undefined) => string,
+  timeoutMs: number,
+): Promise<T> {
+  let last: T | undefined;
+  try {
+    return await eventually(
+      what,
+      async () => {
+        const value = await read();
+        last = value;
+        return check(value) ? value : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; ${seen(last)}`, { cause: err });
+  }
+}

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { TestContext } from "node:test";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_STATUS, GROUP, VERSION } from "../../src/constants.ts";
-import { adminKubeConfig, eventually, ignoreNotFound } from "./cluster.ts";
+import { adminKubeConfig, eventually, ignoreNotFound, readUntil } from "./cluster.ts";
 
 export type Auths = Record<string, Record<string, string>>;
 
@@ -105,29 +105,18 @@ export async function readPlaceholder(namespace: string, name = "pull"): Promise
 }
 
 /** Waits until the placeholder holds exactly these auths; fails with the last content seen. */
-export async function expectAuths(
-  namespace: string,
-  expected: Auths,
-  name = "pull",
-  timeoutMs = 15_000,
-): Promise<PlaceholderRead> {
-  let last: PlaceholderRead | undefined;
-  try {
-    return await eventually(
-      `placeholder ${namespace}/${name} holds ${JSON.stringify(expected)}`,
-      async () => {
-        last = await readPlaceholder(namespace, name);
-        return isDeepStrictEqual(last.auths, expected) ? last : undefined;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}; last seen ${JSON.stringify(last?.auths)} status ${JSON.stringify(last?.status)}`,
-      { cause: err },
-    );
-  }
-}
+export const expectAuths = (namespace: string, expected: Auths, name = "pull", timeoutMs = 15_000) =>
+  readUntil(
+    `placeholder ${namespace}/${name} holds ${JSON.stringify(expected)}`,
+    () => readPlaceholder(namespace, name),
+    (read) => isDeepStrictEqual(read.auths, expected),
+    lastPlaceholderSeen,
+    timeoutMs,
+  );
+
+/** How a timed-out wait on a placeholder shows what it last read. */
+export const lastPlaceholderSeen = (last: PlaceholderRead | undefined): string =>
+  `last seen ${JSON.stringify(last?.auths)} status ${JSON.stringify(last?.status)}`;
 
 export async function readExport(
   namespace: string,
@@ -241,24 +230,11 @@ export async function readImport(namespace: string, name: string): Promise<Impor
 }
 
 /** Waits until the SecretImport's Ready condition has this reason; returns the SecretImport. */
-export async function expectImportReason(
-  namespace: string,
-  name: string,
-  reason: string,
-  timeoutMs = 15_000,
-): Promise<ImportRead> {
-  let last: ImportRead | undefined;
-  try {
-    return await eventually(
-      `import ${namespace}/${name} Ready reason ${reason}`,
-      async () => {
-        last = await readImport(namespace, name);
-        const ready = last.status?.conditions?.find((c) => c.type === "Ready");
-        return ready?.reason === reason ? last : undefined;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last?.status)}`, { cause: err });
-  }
-}
+export const expectImportReason = (namespace: string, name: string, reason: string, timeoutMs = 15_000) =>
+  readUntil(
+    `import ${namespace}/${name} Ready reason ${reason}`,
+    () => readImport(namespace, name),
+    (read) => read.status?.conditions?.find((c) => c.type === "Ready")?.reason === reason,
+    (last) => `last status ${JSON.stringify(last?.status)}`,
+    timeoutMs,
+  );

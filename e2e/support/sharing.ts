@@ -11,11 +11,12 @@ import {
   GROUP,
   VERSION,
 } from "../../src/constants.ts";
-import { adminKubeConfig, eventually, ignoreNotFound, uniqueName } from "./cluster.ts";
+import { adminKubeConfig, eventually, ignoreNotFound, readUntil, uniqueName } from "./cluster.ts";
 import {
   type Auths,
   createExport,
   createSource,
+  lastPlaceholderSeen,
   readExport,
   readPlaceholder,
   type PlaceholderRead,
@@ -136,27 +137,20 @@ export const readyOf = (status: ExportStatus | undefined): Condition | undefined
   status?.conditions?.find((c) => c.type === "Ready");
 
 /** Waits until the export's status satisfies the check; fails showing the last status seen. */
-export async function expectExport(
+export const expectExport = (
   namespace: string,
   name: string,
   what: string,
   check: (read: ExportRead) => boolean,
   timeoutMs = 15_000,
-): Promise<ExportRead> {
-  let last: ExportRead | undefined;
-  try {
-    return await eventually(
-      `export ${namespace}/${name}: ${what}`,
-      async () => {
-        last = await getExport(namespace, name);
-        return check(last) ? last : undefined;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last?.status)}`, { cause: err });
-  }
-}
+): Promise<ExportRead> =>
+  readUntil(
+    `export ${namespace}/${name}: ${what}`,
+    () => getExport(namespace, name),
+    check,
+    (last) => `last status ${JSON.stringify(last?.status)}`,
+    timeoutMs,
+  );
 
 /** Waits until the export's Ready condition has this reason and its status is current. */
 export const expectExportReason = (namespace: string, name: string, reason: string, timeoutMs?: number) =>
@@ -180,30 +174,20 @@ export const statusOf = (read: PlaceholderRead): PlaceholderStatus =>
   (read.status ?? {}) as PlaceholderStatus;
 
 /** Waits until the placeholder's status annotation satisfies the check. */
-export async function expectPlaceholder(
+export const expectPlaceholder = (
   namespace: string,
   what: string,
   check: (read: PlaceholderRead) => boolean,
   name = "pull",
   timeoutMs = 15_000,
-): Promise<PlaceholderRead> {
-  let last: PlaceholderRead | undefined;
-  try {
-    return await eventually(
-      `placeholder ${namespace}/${name}: ${what}`,
-      async () => {
-        last = await readPlaceholder(namespace, name);
-        return check(last) ? last : undefined;
-      },
-      timeoutMs,
-    );
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}; last seen ${JSON.stringify(last?.auths)} status ${JSON.stringify(last?.status)}`,
-      { cause: err },
-    );
-  }
-}
+): Promise<PlaceholderRead> =>
+  readUntil(
+    `placeholder ${namespace}/${name}: ${what}`,
+    () => readPlaceholder(namespace, name),
+    check,
+    lastPlaceholderSeen,
+    timeoutMs,
+  );
 
 /** Waits until the placeholder holds these auths and its status lists exactly these exports. */
 export const expectFilled = (
