@@ -21,9 +21,12 @@ export function startProcess(
   env: NodeJS.ProcessEnv = process.env,
 ): RunningProcess {
   const log = createWriteStream(logPath, { flags: "a" });
+  // Its own process group: Ctrl-C in a terminal reaches only us, and we stop children in order
+  // (the controller before the API server it talks to); pdeathsig still ends them if we die.
   const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", command, ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

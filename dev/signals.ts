@@ -1,12 +1,12 @@
-/** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM, and keeps ignoring them afterwards: Ctrl-C reaches npm
+ * and this process together, and npm exiting then sends the SIGTERM of with-node24.sh's pdeathsig.
+ * Left to its default, that second signal would kill this process while it stops its children, and
+ * they would be SIGKILLed (their own pdeathsig) instead of shutting down cleanly.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve(signal);
-    };
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
   });
 }
