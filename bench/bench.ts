@@ -5,7 +5,7 @@
 //                    [--out bench-results.json] [--config NAME=ARGS]... [--limit-concurrency 1,4,16]
 //                    [--noise 20000] [--cpu-prof] [--heap-snapshot] [--node-options "..."]
 //
-// See the README section "Benchmark" for what each scenario measures and how to read the table.
+// See docs/benchmark.md for what each scenario measures and how to read the table.
 import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";

@@ -1,4 +1,4 @@
-// Taking over from carvel's secretgen-controller (README "Migrating from carvel"): what carvel left in
+// Taking over from carvel's secretgen-controller (docs/migration.md): what carvel left in
 // the cluster, a placeholder it filled and the copies it made, is picked up without being emptied.
 import assert from "node:assert/strict";
 import { test } from "node:test";

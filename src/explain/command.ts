@@ -18,7 +18,7 @@ decides with the controller's own functions; it never prints a credential.
 
   -n, --namespace N      the namespace to explain (required)
       --secret NAME      only the placeholder and the SecretImport named NAME
-  -o, --output FORMAT    text (default) or json (schemaVersion 1, see README)
+  -o, --output FORMAT    text (default) or json (schemaVersion 1, see docs/explain.md)
       --kubeconfig PATH  default: $KUBECONFIG, ~/.kube/config, then in-cluster
   -h, --help             this text`;
 
