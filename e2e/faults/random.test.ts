@@ -17,7 +17,7 @@ import { placeholderCandidates, parseSecretDockerConfig } from "../../src/core/c
 import { desiredPlaceholder } from "../../src/core/placeholder.ts";
 import { planPlaceholder } from "../../src/core/placeholder-plan.ts";
 import { normaliseRegistry } from "../../src/core/registries.ts";
-import { exportEntry, namespaceView, secretView, type ExportEntry } from "../../src/controller/views.ts";
+import { exportEntry, namespaceView, secretView, type ExportEntry } from "../../src/views/views.ts";
 import { type KubeObject, statusOf } from "../../src/runtime/kube-http.ts";
 import { eventually, uniqueName } from "../support/cluster.ts";
 import { startControllerProcess } from "../support/controller-process.ts";

@@ -19,7 +19,7 @@ import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
-import { type ExportEntry, isPlaceholder } from "./views.ts";
+import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig | KubeAccess;

@@ -16,7 +16,7 @@ import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
-import type { ExportEntry } from "./views.ts";
+import type { ExportEntry } from "../views/views.ts";
 
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.exports.get(key);

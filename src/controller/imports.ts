@@ -14,7 +14,7 @@ import { type Action, decideImport, type ExistingSecret } from "../core/imports.
 import { statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
-import { copyView, type ImportEntry, importFacts } from "./views.ts";
+import { copyView, type ImportEntry, importFacts } from "../views/views.ts";
 
 export async function reconcileImport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.imports.get(key);

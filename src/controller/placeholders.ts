@@ -13,7 +13,7 @@ import type { SecretView } from "../core/types.ts";
 import { type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH, splitKey } from "./context.ts";
-import { isPlaceholder, secretView } from "./views.ts";
+import { isPlaceholder, secretView } from "../views/views.ts";
 
 export async function reconcilePlaceholder(ctx: Context, key: string): Promise<Result> {
   const secret = ctx.state.dockerSecrets.get(key);

@@ -20,7 +20,7 @@ import {
   type SecretMetadata,
   secretMetadataView,
   secretView,
-} from "./views.ts";
+} from "../views/views.ts";
 
 type OnChange<V> = (key: string, previous: V | undefined, next: V | undefined) => void;
 

@@ -1,5 +1,5 @@
 // `explain`: why a namespace gets (or does not get) which credentials. Pure: it takes the plain data
-// the controller decides with (the views of src/controller/views.ts) and calls the very functions the
+// the controller decides with (the views of src/views/views.ts) and calls the very functions the
 // controller decides with (reach, placeholderCandidates, planPlaceholder, decideImport), so what it
 // reports is what the controller does. It never returns a credential: only registry keys, export
 // names and messages that name fields, never values.
@@ -23,7 +23,7 @@ import { type PlaceholderPatch, placeholderPatch } from "../core/placeholder-pat
 import { planPlaceholder } from "../core/placeholder-plan.ts";
 import { normaliseRegistry } from "../core/registries.ts";
 import type { FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
-import { type ImportEntry, importFacts } from "../controller/views.ts";
+import { type ImportEntry, importFacts } from "../views/views.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Input: one read of the cluster, as views.

@@ -1,5 +1,5 @@
 // What `explain` reads, once, from the live cluster, turned into the same views the controller's
-// caches hold (src/controller/views.ts). Like the controller it never lists every Secret: the
+// caches hold (src/views/views.ts). Like the controller it never lists every Secret: the
 // dockerconfigjson Secrets by field selector, Secret metadata in the one namespace, and single reads
 // of the few other Secrets the explanation needs.
 import {
@@ -16,7 +16,7 @@ import {
   isPlaceholder,
   namespaceView,
   secretView,
-} from "../controller/views.ts";
+} from "../views/views.ts";
 import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import { type ExplainInput, sourcesToRead } from "./explain.ts";
 

@@ -15,7 +15,7 @@ import {
   importEntry,
   namespaceView,
   secretView,
-} from "../../src/controller/views.ts";
+} from "../../src/views/views.ts";
 import { placeholderCandidates, parseSecretDockerConfig } from "../../src/core/candidates.ts";
 import type { ExistingSecret } from "../../src/core/imports.ts";
 import { planPlaceholder } from "../../src/core/placeholder-plan.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../../src/constants.ts";
-import { exportEntry, namespaceView, secretMetadataView } from "../../src/controller/views.ts";
+import { exportEntry, namespaceView, secretMetadataView } from "../../src/views/views.ts";
 import type { KubeObject } from "../../src/runtime/kube-http.ts";
 
 const MANAGED_FIELDS = [{ manager: "kubectl", operation: "Apply", fieldsV1: { "f:metadata": {} } }];
