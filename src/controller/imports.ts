@@ -10,7 +10,14 @@ import {
   SECRET_IMPORT_PLURAL,
 } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
-import { type Action, decideImport, type ExistingSecret } from "../core/imports.ts";
+import {
+  type Action,
+  decideImport,
+  type ExistingSecret,
+  type ImportSource,
+  offeredSecret,
+  whyNotOffered,
+} from "../core/imports.ts";
 import { statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
@@ -22,13 +29,13 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
     ctx.rewrites.forget(key);
     return {}; // the copy goes with its owner (ownerReference garbage collection)
   }
-  const source = entry.spec.ok ? await offeredSource(ctx, entry, entry.spec.spec.fromNamespace) : undefined;
+  const source = await offeredSource(ctx, entry);
   const decision = decideImport(importFacts(entry, source, await existingSecret(ctx, entry)));
   // Writing the copy it already wrote means someone changed or deleted it since: restored with backoff.
   const kind = decision.action.kind;
   const content =
     kind === "create" || kind === "patch" || kind === "replace"
-      ? JSON.stringify([source?.type, source?.data, entry.labels, entry.annotations])
+      ? JSON.stringify([source, entry.labels, entry.annotations])
       : undefined;
   const wait = content === undefined ? 0 : ctx.rewrites.delay(key, content);
   if (wait > 0) {
@@ -47,14 +54,13 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
   return {};
 }
 
-/** The source of export fromNamespace/name, if that export is valid, reaches the import's namespace and its source exists. */
-async function offeredSource(ctx: Context, entry: ImportEntry, fromNamespace: string) {
-  const sourceKey = `${fromNamespace}/${entry.name}`;
-  const exported = ctx.state.exports.get(sourceKey);
+/** The source of export fromNamespace/name, read only once that export offers it to the import's namespace. */
+async function offeredSource(ctx: Context, entry: ImportEntry): Promise<ImportSource> {
+  if (!entry.spec.ok) return { kind: "noExport" }; // decideImport reports the invalid spec first
+  const sourceKey = `${entry.spec.spec.fromNamespace}/${entry.name}`;
   const namespace = ctx.state.namespaces.get(entry.namespace);
-  if (exported === undefined || namespace === undefined) return undefined;
-  if (ctx.state.reachOf(exported, namespace)?.reached !== true) return undefined;
-  return ctx.state.sourceData(sourceKey);
+  const notOffered = whyNotOffered(namespace, ctx.state.exports.get(sourceKey));
+  return notOffered ?? offeredSecret(await ctx.state.sourceData(sourceKey));
 }
 
 /**

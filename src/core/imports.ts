@@ -14,7 +14,8 @@ import {
   SECRET_TYPE_SERVICE_ACCOUNT_TOKEN,
 } from "../constants.ts";
 import type { Outcome } from "./conditions.ts";
-import type { FieldProblem, StringMap } from "./types.ts";
+import { type CompileResult, reach } from "./destinations.ts";
+import type { FieldProblem, NamespaceView, StringMap } from "./types.ts";
 
 export interface ImportFacts {
   namespace: string;
@@ -24,11 +25,43 @@ export interface ImportFacts {
   annotations: StringMap;
   /** The parsed spec, or what is wrong with it. */
   spec: { ok: true; fromNamespace: string } | { ok: false; problems: FieldProblem[] };
-  /** The export fromNamespace/name reaches this namespace and its source exists. */
-  source: { type: string; data: StringMap } | undefined;
+  /** The source the export fromNamespace/name offers this namespace, or why it offers none. */
+  source: ImportSource;
   /** The Secret namespace/name as it is now, if any. */
   existing: ExistingSecret | undefined;
 }
+
+export type ImportSource = { kind: "offered"; type: string; data: StringMap } | NotOffered;
+
+/** Why the export an import names offers it nothing (SPEC §4.1). */
+export type NotOffered =
+  | { kind: "namespaceNotFound" }
+  /** No SecretExport fromNamespace/name (an invalid import spec names none). */
+  | { kind: "noExport" }
+  | { kind: "invalidExport"; problems: readonly FieldProblem[] }
+  /** `why` says which rules fail to match. */
+  | { kind: "notReached"; why: string }
+  /** The export reaches the namespace, but its source Secret does not exist. */
+  | { kind: "noSource" };
+
+/**
+ * What stops the export an import names from offering its source to the import's namespace, short
+ * of whether the source exists; undefined when nothing does, and the source is worth reading.
+ */
+export function whyNotOffered(
+  namespace: NamespaceView | undefined,
+  exported: { destinations: CompileResult } | undefined,
+): NotOffered | undefined {
+  if (namespace === undefined) return { kind: "namespaceNotFound" };
+  if (exported === undefined) return { kind: "noExport" };
+  if (!exported.destinations.ok) return { kind: "invalidExport", problems: exported.destinations.problems };
+  const verdict = reach(exported.destinations.compiled, namespace);
+  return verdict.reached ? undefined : { kind: "notReached", why: verdict.why };
+}
+
+/** The source of an export that offers it, as found. */
+export const offeredSecret = (secret: { type: string; data: StringMap } | undefined): ImportSource =>
+  secret === undefined ? { kind: "noSource" } : { kind: "offered", type: secret.type, data: secret.data };
 
 export interface ExistingSecret {
   uid: string;
@@ -69,9 +102,19 @@ export type Action =
   | { kind: "replace"; copy: Copy; uid: string }
   | { kind: "delete"; uid: string; resourceVersion: string };
 
+/** Why an import is satisfied or not: each not-offered case apart, all of them NoMatchingExport. */
+export type ImportWhy =
+  | { kind: "imported" }
+  | { kind: "invalidSpec" }
+  | { kind: "ownNamespace" }
+  | NotOffered
+  | { kind: "unsupportedType" }
+  | { kind: "secretExists" };
+
 export interface ImportDecision {
   outcome: Outcome;
   action: Action;
+  why: ImportWhy;
 }
 
 export function decideImport(facts: ImportFacts): ImportDecision {
@@ -85,30 +128,42 @@ export function decideImport(facts: ImportFacts): ImportDecision {
       "Validation errors:",
       ...facts.spec.problems.map((p) => `- ${p.field}: ${p.message}`),
     ].join("\n");
-    return { outcome: failed(REASON_INVALID_SPEC, message), action: removeOurs };
+    return {
+      outcome: failed(REASON_INVALID_SPEC, message),
+      action: removeOurs,
+      why: { kind: "invalidSpec" },
+    };
   }
   if (facts.spec.fromNamespace === facts.namespace) {
-    return { outcome: failed(REASON_INVALID_SPEC, MESSAGE_IMPORT_INTO_OWN_NAMESPACE), action: removeOurs };
+    const outcome = failed(REASON_INVALID_SPEC, MESSAGE_IMPORT_INTO_OWN_NAMESPACE);
+    return { outcome, action: removeOurs, why: { kind: "ownNamespace" } };
   }
-  if (facts.source === undefined) {
-    return { outcome: failed(REASON_NO_MATCHING_EXPORT, MESSAGE_NO_MATCHING_EXPORT), action: removeOurs };
+  const { source } = facts;
+  if (source.kind !== "offered") {
+    const outcome = failed(REASON_NO_MATCHING_EXPORT, MESSAGE_NO_MATCHING_EXPORT);
+    return { outcome, action: removeOurs, why: source };
   }
-  if (facts.source.type === SECRET_TYPE_SERVICE_ACCOUNT_TOKEN) {
+  if (source.type === SECRET_TYPE_SERVICE_ACCOUNT_TOKEN) {
     const message = `Secrets of type ${SECRET_TYPE_SERVICE_ACCOUNT_TOKEN} are not imported: the token controller would wipe the copy. Export a Secret of another type`;
-    return { outcome: failed(REASON_UNSUPPORTED_TYPE, message), action: removeOurs };
+    const outcome = failed(REASON_UNSUPPORTED_TYPE, message);
+    return { outcome, action: removeOurs, why: { kind: "unsupportedType" } };
   }
-  const copy = desiredCopy(facts, facts.source);
+  const copy = desiredCopy(facts, source);
   const from = `${facts.spec.fromNamespace}/${facts.name}`;
-  if (facts.existing === undefined) return { outcome: imported(from), action: { kind: "create", copy } };
+  const done = (action: Action): ImportDecision => ({
+    outcome: imported(from),
+    action,
+    why: { kind: "imported" },
+  });
+  if (facts.existing === undefined) return done({ kind: "create", copy });
   if (!ours) {
     const message = `A Secret ${facts.namespace}/${facts.name} already exists and is not this SecretImport's copy; it is left alone. Delete or rename it, or import under another name`;
-    return { outcome: failed(REASON_SECRET_EXISTS, message), action: { kind: "none" } };
+    const outcome = failed(REASON_SECRET_EXISTS, message);
+    return { outcome, action: { kind: "none" }, why: { kind: "secretExists" } };
   }
-  if (facts.existing.type !== copy.type) {
-    return { outcome: imported(from), action: { kind: "replace", copy, uid: facts.existing.uid } };
-  }
+  if (facts.existing.type !== copy.type) return done({ kind: "replace", copy, uid: facts.existing.uid });
   const patch = copyPatch(facts.existing, copy);
-  return { outcome: imported(from), action: patch ? { kind: "patch", patch } : { kind: "none" } };
+  return done(patch ? { kind: "patch", patch } : { kind: "none" });
 }
 
 const failed = (reason: string, message: string): Outcome => ({ ready: false, reason, message });

@@ -55,6 +55,8 @@ export interface PlaceholderResult {
   dockerConfigJson: string;
   status: string;
   sources: Sources;
+  /** Every registry offered, by normalised key: which offer was written and why. */
+  registries: RegistryDecision[];
   conflicts: Conflict[];
   unreadable: { exportKey: string; message: string }[];
   skipped: { exportKey: string; registries: string[] }[];
@@ -65,9 +67,36 @@ export interface PlaceholderStatus {
   conflicts: Conflict[];
 }
 
-interface Offer extends RegistryEntry {
+/** One export's entry for a registry. */
+export interface Offer extends RegistryEntry {
   exportKey: string;
   weight: number;
+  /** False for an entry kept from the placeholder because its export's source is unreadable. */
+  readable: boolean;
+}
+
+/** Why the offer written for a registry is the one. */
+export type RegistryChoice =
+  /** The only offer of it. */
+  | "onlyOffer"
+  /** Several offer it, all with the same credentials: the most preferred provides it. */
+  | "identicalCredentials"
+  /** Credentials differ, and the highest weight decides. */
+  | "highestWeight"
+  /** A conflict: the current entry stays while its export still offers it (SPEC §3.5). */
+  | "keptDuringConflict"
+  /** Its export's source is unreadable: the current entry stays until it is fixed (SPEC §3.5). */
+  | "keptWhileSourceUnreadable";
+
+export interface RegistryDecision {
+  /** Normalised registry key (SPEC §3.3), under which offers are compared. */
+  registry: string;
+  /** Every offer of it, least to most preferred. */
+  offers: Offer[];
+  /** What is written and why; undefined when a conflict leaves the registry out. */
+  written: { offer: Offer; choice: RegistryChoice } | undefined;
+  /** Set when differing credentials tie at the highest weight. */
+  conflict: Conflict | undefined;
 }
 
 /** The Kubernetes limit on the total size of a Secret's (decoded) data values. */
@@ -88,19 +117,36 @@ export function desiredPlaceholder(input: PlaceholderInput): PlaceholderResult {
   const candidates = [...input.candidates].sort(compareCandidates);
   const current = currentEntries(input.currentConfig);
   const previous = parsePlaceholderStatus(input.currentStatus).sources;
-  const offers = candidates.flatMap((candidate) => offersOf(candidate, current, previous));
+  const offers = candidates.flatMap((candidate) => candidateOffers(candidate, current, previous));
   const groups = [...Map.groupBy(offers, (offer) => normaliseRegistry(offer.key))];
-  const used: Offer[] = [];
-  const conflicts: Conflict[] = [];
-  for (const [registry, group] of groups.sort(([a], [b]) => compareBytewise(a, b))) {
-    const chosen = winner(group);
-    if (chosen === undefined) {
-      conflicts.push({ registry, exports: sortedUnique(highestWeighted(group).map((o) => o.exportKey)) });
-    }
-    const kept = chosen ?? incumbent(registry, group, current, previous);
-    if (kept !== undefined) used.push(kept);
+  const registries = groups
+    .sort(([a], [b]) => compareBytewise(a, b))
+    .map(([registry, group]) => decideRegistry(registry, group, current, previous));
+  return result(candidates, registries);
+}
+
+function decideRegistry(
+  registry: string,
+  offers: Offer[],
+  current: RegistryEntry[],
+  previous: Sources,
+): RegistryDecision {
+  const chosen = winner(offers);
+  if (chosen === undefined) {
+    const kept = incumbent(registry, offers, current, previous);
+    const written = kept && { offer: kept, choice: "keptDuringConflict" as const };
+    const exports = sortedUnique(highestWeighted(offers).map((o) => o.exportKey));
+    return { registry, offers, written, conflict: { registry, exports } };
   }
-  return result(candidates, used, conflicts);
+  const written = { offer: chosen, choice: choiceOf(chosen, offers) };
+  return { registry, offers, written, conflict: undefined };
+}
+
+function choiceOf(chosen: Offer, offers: readonly Offer[]): RegistryChoice {
+  if (!chosen.readable) return "keptWhileSourceUnreadable";
+  if (offers.length === 1) return "onlyOffer";
+  const same = offers.every((offer) => isDeepStrictEqual(offer.entry, chosen.entry));
+  return same ? "identicalCredentials" : "highestWeight";
 }
 
 function currentEntries(config: string | undefined): RegistryEntry[] {
@@ -110,10 +156,10 @@ function currentEntries(config: string | undefined): RegistryEntry[] {
 
 // An unreadable source still offers the current entries it provided, so they survive until it is
 // fixed or stops being a candidate.
-function offersOf(candidate: Candidate, current: RegistryEntry[], previous: Sources) {
+function candidateOffers(candidate: Candidate, current: RegistryEntry[], previous: Sources): Offer[] {
   const { exportKey, weight, source } = candidate;
   const entries = source.ok ? source.entries : current.filter(({ key }) => previous.get(key) === exportKey);
-  return entries.map(({ key, entry }): Offer => ({ exportKey, weight, key, entry }));
+  return entries.map(({ key, entry }) => ({ exportKey, weight, key, entry, readable: source.ok }));
 }
 
 /** The most preferred of the highest-weight offers, if those all carry the same entry. */
@@ -151,7 +197,9 @@ function incumbent(
   return undefined;
 }
 
-function result(candidates: Candidate[], used: Offer[], conflicts: Conflict[]): PlaceholderResult {
+function result(candidates: Candidate[], registries: RegistryDecision[]): PlaceholderResult {
+  const used = registries.flatMap(({ written }) => (written === undefined ? [] : [written.offer]));
+  const conflicts = registries.flatMap(({ conflict }) => conflict ?? []);
   const byKey = [...candidates].sort((a, b) => compareBytewise(a.exportKey, b.exportKey));
   const unreadable = byKey.flatMap(({ exportKey, source }) =>
     source.ok ? [] : [{ exportKey, message: source.message }],
@@ -176,6 +224,7 @@ function result(candidates: Candidate[], used: Offer[], conflicts: Conflict[]): 
       problems,
     ),
     sources,
+    registries,
     conflicts,
     unreadable,
     skipped: byKey.flatMap(({ exportKey, source }) =>

@@ -1,8 +1,8 @@
 // `explain`: why a namespace gets (or does not get) which credentials. Pure: it takes the plain data
 // the controller decides with (the views of src/views/views.ts) and calls the very functions the
-// controller decides with (reach, placeholderCandidates, planPlaceholder, decideImport), so what it
-// reports is what the controller does. It never returns a credential: only registry keys, export
-// names and messages that name fields, never values.
+// controller decides with (reach, placeholderCandidates, planPlaceholder, whyNotOffered, decideImport)
+// and formats the reasons they return, so what it reports is what the controller does. It never
+// returns a credential: only registry keys, export names and messages that name fields, never values.
 import { isDeepStrictEqual } from "node:util";
 import {
   ANNOTATION_EXCLUDED_FROM_WILDCARD,
@@ -11,17 +11,29 @@ import {
   ANNOTATION_WEIGHT,
   MESSAGE_TOO_LARGE,
   MESSAGE_WRONG_PLACEHOLDER_TYPE,
-  REASON_NO_MATCHING_EXPORT,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
 import { parseSecretDockerConfig, placeholderCandidates, type PlacedExport } from "../core/candidates.ts";
 import { reach, type ReachRule } from "../core/destinations.ts";
-import { compareBytewise, type DockerConfigEntry, parseDockerConfig } from "../core/dockerconfig.ts";
-import { type Action, decideImport, type ExistingSecret } from "../core/imports.ts";
-import { type Candidate, compareCandidates, type Conflict, WRONG_TYPE_STATUS } from "../core/placeholder.ts";
+import { compareBytewise } from "../core/dockerconfig.ts";
+import {
+  type Action,
+  decideImport,
+  type ExistingSecret,
+  type ImportWhy,
+  offeredSecret,
+  whyNotOffered,
+} from "../core/imports.ts";
+import {
+  type Candidate,
+  compareCandidates,
+  type Conflict,
+  type Offer,
+  type RegistryChoice,
+  WRONG_TYPE_STATUS,
+} from "../core/placeholder.ts";
 import { type PlaceholderPatch, placeholderPatch } from "../core/placeholder-patch.ts";
 import { planPlaceholder } from "../core/placeholder-plan.ts";
-import { normaliseRegistry } from "../core/registries.ts";
 import type { FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
 import { type ImportEntry, importFacts } from "../views/views.ts";
 
@@ -180,17 +192,7 @@ export interface CandidateExplanation {
 }
 
 /** How the export providing a registry was chosen. */
-export type RegistryChoice =
-  /** The only candidate offering it. */
-  | "onlyOffer"
-  /** Several offer it, all with the same credentials: the most preferred provides it. */
-  | "identicalCredentials"
-  /** Credentials differ, and the highest weight decides. */
-  | "highestWeight"
-  /** A conflict: the current entry stays while its export still offers it (SPEC §3.5). */
-  | "keptDuringConflict"
-  /** Its export's source is unreadable: the current entry stays until it is fixed (SPEC §3.5). */
-  | "keptWhileSourceUnreadable";
+export type { RegistryChoice };
 
 export interface RegistryExplanation {
   /** The registry key as written in the placeholder. */
@@ -408,22 +410,12 @@ function explainPlaceholder(
     };
   }
   const { desired, tooLarge, patch } = planPlaceholder(secret, candidates);
-  const written = parseDockerConfig(desired.dockerConfigJson);
-  const writtenEntries = written.ok ? written.entries : [];
   const preferred = [...candidates].sort(compareCandidates);
-  const registries = [...desired.sources].map(([key, exportKey]): RegistryExplanation => {
-    const normalised = normaliseRegistry(key);
-    const chosen = writtenEntries.find((e) => e.key === key)?.entry;
-    const offeredBy = offersOf(preferred, normalised, chosen);
-    const provider = preferred.find((c) => c.exportKey === exportKey);
-    let choice: RegistryChoice;
-    if (desired.conflicts.some((c) => c.registry === normalised)) choice = "keptDuringConflict";
-    else if (provider?.source.ok === false) choice = "keptWhileSourceUnreadable";
-    else if (offeredBy.length <= 1) choice = "onlyOffer";
-    else if (offeredBy.every((o) => o.sameCredentials)) choice = "identicalCredentials";
-    else choice = "highestWeight";
-    return { registry: key, normalised, export: exportKey, choice, offeredBy };
-  });
+  const registries = desired.registries
+    .flatMap(({ registry, offers, written }) =>
+      written === undefined ? [] : [explainRegistry(registry, offers, written.offer, written.choice)],
+    )
+    .sort((a, b) => compareBytewise(a.registry, b.registry));
   const newStatus = patch?.metadata.annotations?.[ANNOTATION_STATUS] ?? currentStatus;
   return {
     name: secret.name,
@@ -442,67 +434,64 @@ function explainPlaceholder(
       exact: c.exact,
     })),
     registries,
-    conflicts: desired.conflicts.map((c) => explainConflict(c, preferred, desired.sources)),
+    conflicts: desired.registries.flatMap(({ conflict, offers, written }) =>
+      conflict === undefined ? [] : [explainConflict(conflict, offers, written?.offer)],
+    ),
     unreadableSources: desired.unreadable.map((u) => ({ export: u.exportKey, message: u.message })),
     skipped: desired.skipped.map((s) => ({ export: s.exportKey, registries: sortedUnique(s.registries) })),
     condition: conditionOf(newStatus),
   };
 }
 
-function offersOf(
-  candidates: readonly Candidate[],
+function explainRegistry(
   normalised: string,
-  chosen: DockerConfigEntry | undefined,
-): RegistryExplanation["offeredBy"] {
-  return candidates
-    .flatMap((c) =>
-      (c.source.ok ? c.source.entries : [])
-        .filter((e) => normaliseRegistry(e.key) === normalised)
-        .map((e) => ({
-          export: c.exportKey,
-          key: e.key,
-          weight: c.weight,
-          sameCredentials: isDeepStrictEqual(e.entry, chosen),
-        })),
-    )
+  offers: readonly Offer[],
+  written: Offer,
+  choice: RegistryChoice,
+): RegistryExplanation {
+  const offeredBy = offers
+    .filter((offer) => offer.readable)
+    .map((offer) => ({
+      export: offer.exportKey,
+      key: offer.key,
+      weight: offer.weight,
+      sameCredentials: isDeepStrictEqual(offer.entry, written.entry),
+    }))
     .sort((a, b) => compareBytewise(a.export, b.export) || compareBytewise(a.key, b.key));
+  return { registry: written.key, normalised, export: written.exportKey, choice, offeredBy };
 }
 
 function explainConflict(
-  conflict: Conflict,
-  candidates: readonly Candidate[],
-  sources: ReadonlyMap<string, string>,
+  { registry, exports }: Conflict,
+  offers: readonly Offer[],
+  written: Offer | undefined,
 ): ConflictExplanation {
-  const involved = candidates.filter((c) => conflict.exports.includes(c.exportKey));
-  const weight = Math.max(...involved.map((c) => c.weight));
-  const keptKey = [...sources.keys()].find((key) => normaliseRegistry(key) === conflict.registry);
-  const kept = keptKey === undefined ? null : { registry: keptKey, export: sources.get(keptKey) ?? "" };
-  const [only] = conflict.exports;
-  if (conflict.exports.length === 1 && only !== undefined) {
-    const keys = involved.flatMap((c) =>
-      c.source.ok ? c.source.entries.filter((e) => normaliseRegistry(e.key) === conflict.registry) : [],
-    );
+  const weight = Math.max(...offers.map((o) => o.weight));
+  const kept = written === undefined ? null : { registry: written.key, export: written.exportKey };
+  const [only] = exports;
+  if (exports.length === 1 && only !== undefined) {
+    const keys = offers.filter((o) => o.readable && o.exportKey === only).map((o) => o.key);
     return {
-      registry: conflict.registry,
-      exports: [...conflict.exports],
+      registry,
+      exports: [...exports],
       weight,
       kept,
       resolution:
-        `the Secret ${only} offers different credentials for ${conflict.registry} under several keys ` +
-        `(${sortedUnique(keys.map((e) => e.key)).join(", ")}): keep only one of them`,
+        `the Secret ${only} offers different credentials for ${registry} under several keys ` +
+        `(${sortedUnique(keys).join(", ")}): keep only one of them`,
       commands: [],
     };
   }
   const next = Math.floor(weight) + 1;
   return {
-    registry: conflict.registry,
-    exports: [...conflict.exports],
+    registry,
+    exports: [...exports],
     weight,
     kept,
     resolution:
       `give the export that should win a ${ANNOTATION_WEIGHT} annotation above ${weight}, ` +
-      `or remove ${conflict.registry} from the Secrets of the others`,
-    commands: conflict.exports.map((key) => {
+      `or remove ${registry} from the Secrets of the others`,
+    commands: exports.map((key) => {
       const [namespace, name] = splitKey(key);
       return `kubectl annotate secretexport -n ${namespace} ${name} ${ANNOTATION_WEIGHT}=${next} --overwrite`;
     }),
@@ -532,32 +521,15 @@ function conditionOf(status: string | undefined): PlaceholderExplanation["condit
 }
 
 function explainImport(entry: ImportEntry, input: ExplainInput): ImportExplanation {
-  const namespace = input.namespaceView;
   const fromNamespace = entry.spec.ok ? entry.spec.spec.fromNamespace : undefined;
   const exportKey = fromNamespace === undefined ? undefined : `${fromNamespace}/${entry.name}`;
   const exported = input.exports.find((e) => keyOf(e) === exportKey);
-  const verdict =
-    exported?.destinations.ok && namespace !== undefined
-      ? reach(exported.destinations.compiled, namespace)
-      : undefined;
-  const source = verdict?.reached && exportKey !== undefined ? input.secrets.get(exportKey) : undefined;
+  const notOffered = whyNotOffered(input.namespaceView, exported);
+  const source =
+    notOffered ?? offeredSecret(exportKey === undefined ? undefined : input.secrets.get(exportKey));
   const existing = input.importTargets.get(entry.name);
   const decision = decideImport(importFacts(entry, source, existing));
   const { ready, reason, message } = decision.outcome;
-  let why: string | null = null;
-  if (!ready) {
-    why = message;
-    if (reason === REASON_NO_MATCHING_EXPORT) {
-      if (namespace === undefined) why = `the namespace ${input.namespace} does not exist`;
-      else if (exported === undefined) why = `there is no SecretExport ${exportKey}`;
-      else if (!exported.destinations.ok) {
-        const problems = exported.destinations.problems.map((p) => `${p.field}: ${p.message}`);
-        why = `the SecretExport ${exportKey} is invalid: ${problems.join("; ")}`;
-      } else if (verdict?.reached === false) {
-        why = `the SecretExport ${exportKey} does not reach ${input.namespace}: ${verdict.why}`;
-      } else why = `the exported Secret ${exportKey} does not exist`;
-    }
-  }
   return {
     name: entry.name,
     fromNamespace: fromNamespace ?? null,
@@ -565,9 +537,30 @@ function explainImport(entry: ImportEntry, input: ExplainInput): ImportExplanati
     satisfied: ready,
     reason,
     message,
-    why,
+    why: whyText(decision.why, message, input.namespace, exportKey),
     copy: copyState(decision.action, ready, existing),
   };
+}
+
+function whyText(why: ImportWhy, message: string, namespace: string, exportKey: string | undefined) {
+  switch (why.kind) {
+    case "imported":
+      return null;
+    case "namespaceNotFound":
+      return `the namespace ${namespace} does not exist`;
+    case "noExport":
+      return `there is no SecretExport ${exportKey}`;
+    case "invalidExport": {
+      const problems = why.problems.map((p) => `${p.field}: ${p.message}`);
+      return `the SecretExport ${exportKey} is invalid: ${problems.join("; ")}`;
+    }
+    case "notReached":
+      return `the SecretExport ${exportKey} does not reach ${namespace}: ${why.why}`;
+    case "noSource":
+      return `the exported Secret ${exportKey} does not exist`;
+    default:
+      return message;
+  }
 }
 
 function copyState(action: Action, ready: boolean, existing: ExistingSecret | undefined): CopyState {

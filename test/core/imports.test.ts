@@ -7,7 +7,11 @@ import {
   decideImport,
   type ExistingSecret,
   type ImportFacts,
+  type ImportSource,
+  type ImportWhy,
+  whyNotOffered,
 } from "../../src/core/imports.ts";
+import { compileExport } from "../../src/core/destinations.ts";
 
 const UID = "import-uid";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
@@ -24,7 +28,7 @@ const facts = (overrides: Partial<ImportFacts> = {}): ImportFacts => ({
   labels: LABELS,
   annotations: ANNOTATIONS,
   spec: { ok: true, fromNamespace: "platform" },
-  source: { type: "Opaque", data: SOURCE_DATA },
+  source: { kind: "offered", type: "Opaque", data: SOURCE_DATA },
   existing: undefined,
   ...overrides,
 });
@@ -70,7 +74,9 @@ const IMPORTED = { ready: true, reason: "Imported", message: "Imported from plat
 const NO_MATCH = { ready: false, reason: "NoMatchingExport", message: "No matching export/secret" };
 const DELETE_OURS: Action = { kind: "delete", uid: "copy-uid", resourceVersion: "42" };
 const NONE: Action = { kind: "none" };
-const SA_TOKEN = {
+const NO_SOURCE: ImportSource = { kind: "noSource" };
+const SA_TOKEN: ImportSource = {
+  kind: "offered",
   type: "kubernetes.io/service-account-token",
   data: { token: b64("t"), "ca.crt": b64("c") },
 };
@@ -94,7 +100,11 @@ const cases: Case[] = [
   {
     name: "a satisfied import copies any source type and its data verbatim",
     facts: facts({
-      source: { type: "kubernetes.io/tls", data: { "tls.crt": b64("c"), "tls.key": b64("k") } },
+      source: {
+        kind: "offered",
+        type: "kubernetes.io/tls",
+        data: { "tls.crt": b64("c"), "tls.key": b64("k") },
+      },
     }),
     outcome: IMPORTED,
     action: {
@@ -104,7 +114,7 @@ const cases: Case[] = [
   },
   {
     name: "a source without data gives a copy without data keys",
-    facts: facts({ source: { type: "Opaque", data: {} } }),
+    facts: facts({ source: { kind: "offered", type: "Opaque", data: {} } }),
     outcome: IMPORTED,
     action: { kind: "create", copy: desiredCopy("Opaque", {}) },
   },
@@ -159,7 +169,7 @@ const cases: Case[] = [
   {
     name: "a source type that differs from our copy's replaces the copy (type is immutable)",
     facts: facts({
-      source: { type: "kubernetes.io/basic-auth", data: SOURCE_DATA },
+      source: { kind: "offered", type: "kubernetes.io/basic-auth", data: SOURCE_DATA },
       existing: ourCopy(),
     }),
     outcome: IMPORTED,
@@ -167,25 +177,25 @@ const cases: Case[] = [
   },
   {
     name: "not satisfied (no export, or it does not reach, or no source) with our copy: the copy is deleted with uid and resourceVersion preconditions",
-    facts: facts({ source: undefined, existing: ourCopy() }),
+    facts: facts({ source: NO_SOURCE, existing: ourCopy() }),
     outcome: NO_MATCH,
     action: DELETE_OURS,
   },
   {
     name: "not satisfied and nothing at the name: nothing to do",
-    facts: facts({ source: undefined }),
+    facts: facts({ source: NO_SOURCE }),
     outcome: NO_MATCH,
     action: NONE,
   },
   {
     name: "not satisfied with a foreign Secret (no controller) at the name: it is never deleted",
-    facts: facts({ source: undefined, existing: foreign(undefined) }),
+    facts: facts({ source: NO_SOURCE, existing: foreign(undefined) }),
     outcome: NO_MATCH,
     action: NONE,
   },
   {
     name: "not satisfied with a Secret controlled by something else at the name: it is never deleted",
-    facts: facts({ source: undefined, existing: foreign("someone-else") }),
+    facts: facts({ source: NO_SOURCE, existing: foreign("someone-else") }),
     outcome: NO_MATCH,
     action: NONE,
   },
@@ -301,7 +311,7 @@ test("decideImport: the copy shares no objects with the import or the source", (
   assert.equal(decision.action.kind, "create");
   if (decision.action.kind !== "create") return;
   const { copy } = decision.action;
-  assert.notEqual(copy.data, input.source?.data);
+  assert.notEqual(copy.data, input.source.kind === "offered" ? input.source.data : undefined);
   assert.notEqual(copy.metadata.labels, input.labels);
   assert.notEqual(copy.metadata.annotations, input.annotations);
 });
@@ -360,3 +370,65 @@ for (const c of patchCases) {
     assert.deepEqual(copyPatch(c.existing, desiredCopy()), c.expected);
   });
 }
+
+test("decideImport says why an import is or is not satisfied", async (t) => {
+  const invalid = { ok: false as const, problems: [{ field: "spec.fromNamespace", message: "Expected" }] };
+  const notReached: ImportSource = { kind: "notReached", why: "no rule matches" };
+  const rows: { name: string; facts: ImportFacts; why: ImportWhy }[] = [
+    { name: "imported", facts: facts(), why: { kind: "imported" } },
+    { name: "imported, copy in sync", facts: facts({ existing: ourCopy() }), why: { kind: "imported" } },
+    {
+      name: "invalid spec, whatever the source",
+      facts: facts({ spec: invalid }),
+      why: { kind: "invalidSpec" },
+    },
+    { name: "its own namespace", facts: facts({ namespace: "platform" }), why: { kind: "ownNamespace" } },
+    { name: "not offered: the reason passes through", facts: facts({ source: notReached }), why: notReached },
+    { name: "no source", facts: facts({ source: NO_SOURCE }), why: NO_SOURCE },
+    { name: "a service-account token", facts: facts({ source: SA_TOKEN }), why: { kind: "unsupportedType" } },
+    {
+      name: "a foreign Secret at the name",
+      facts: facts({ existing: foreign(undefined) }),
+      why: { kind: "secretExists" },
+    },
+  ];
+  for (const row of rows)
+    await t.test(row.name, () => assert.deepEqual(decideImport(row.facts).why, row.why));
+});
+
+test("whyNotOffered: what stops an export from offering its source to an import's namespace", async (t) => {
+  const app = { name: "app", labels: {}, annotations: {}, terminating: false, object: {} };
+  const toApp = { destinations: compileExport({ toNamespace: "app" }) };
+  const toOther = { destinations: compileExport({ toNamespace: "other" }) };
+  const problems = [{ field: "spec.toNamespace", message: "bad" }];
+  const rows: {
+    name: string;
+    namespace: typeof app | undefined;
+    exported: typeof toApp | undefined;
+    want: unknown;
+  }[] = [
+    { name: "it reaches the namespace", namespace: app, exported: toApp, want: undefined },
+    {
+      name: "the namespace does not exist",
+      namespace: undefined,
+      exported: toApp,
+      want: { kind: "namespaceNotFound" },
+    },
+    { name: "no such export", namespace: app, exported: undefined, want: { kind: "noExport" } },
+    {
+      name: "the export is invalid",
+      namespace: app,
+      exported: { destinations: { ok: false, problems } },
+      want: { kind: "invalidExport", problems },
+    },
+    {
+      name: "it does not reach the namespace",
+      namespace: app,
+      exported: toOther,
+      want: { kind: "notReached", why: "no toNamespace/toNamespaces entry or selector matches it" },
+    },
+  ];
+  for (const row of rows) {
+    await t.test(row.name, () => assert.deepEqual(whyNotOffered(row.namespace, row.exported), row.want));
+  }
+});

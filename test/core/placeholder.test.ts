@@ -344,6 +344,98 @@ test("an unreadable source that never provided anything contributes nothing", ()
   assert.equal(condition(result).type, "ReconcileFailed");
 });
 
+test("each registry records which offer is written and why", async (t) => {
+  const kept = fill([candidate("a/x", { "docker.io": A })]);
+  const rows: { name: string; result: PlaceholderResult; expected: [string, string, string][] }[] = [
+    {
+      name: "the only offer",
+      result: fill([candidate("a/x", { "docker.io": A }), candidate("b/y", { "ghcr.io": B })]),
+      expected: [
+        ["docker.io", "a/x", "onlyOffer"],
+        ["ghcr.io", "b/y", "onlyOffer"],
+      ],
+    },
+    {
+      name: "the same credentials from two exports: the most preferred",
+      result: fill([
+        candidate("a/x", { "docker.io": A }, { exact: true }),
+        candidate("b/y", { "https://index.docker.io/v1/": A }),
+      ]),
+      expected: [["docker.io", "a/x", "identicalCredentials"]],
+    },
+    {
+      name: "differing credentials: the strictly highest weight",
+      result: fill([
+        candidate("a/x", { "docker.io": A }),
+        candidate("b/y", { "docker.io": B }, { weight: 1 }),
+      ]),
+      expected: [["docker.io", "b/y", "highestWeight"]],
+    },
+    {
+      name: "a tie at the highest weight with the same credentials, a lower weight differing",
+      result: fill([
+        candidate("a/x", { "docker.io": A }, { weight: 1 }),
+        candidate("b/y", { "docker.io": A }, { weight: 1 }),
+        candidate("c/z", { "docker.io": B }),
+      ]),
+      expected: [["docker.io", "b/y", "highestWeight"]],
+    },
+    {
+      name: "a conflict keeps the current entry",
+      result: refill(kept, [candidate("a/x", { "docker.io": A }), candidate("b/y", { "docker.io": B })]),
+      expected: [["docker.io", "a/x", "keptDuringConflict"]],
+    },
+    {
+      name: "an unreadable source keeps its current entry",
+      result: refill(kept, [unreadable("a/x")]),
+      expected: [["docker.io", "a/x", "keptWhileSourceUnreadable"]],
+    },
+    {
+      name: "a readable export offering the kept entry of an unreadable one, preferred",
+      result: refill(kept, [unreadable("a/x"), candidate("b/y", { "docker.io": A }, { exact: true })]),
+      expected: [["docker.io", "b/y", "identicalCredentials"]],
+    },
+  ];
+  for (const { name, result, expected } of rows) {
+    await t.test(name, () => {
+      const written = result.registries.map(({ registry, written }) => [
+        registry,
+        written?.offer.exportKey,
+        written?.choice,
+      ]);
+      assert.deepEqual(written, expected);
+      assert.ok(result.registries.every((r) => r.conflict === undefined) === (result.conflicts.length === 0));
+    });
+  }
+
+  await t.test("a conflict in a new placeholder writes nothing and names the tied exports", () => {
+    const result = fill([
+      candidate("a/x", { "docker.io": A }),
+      candidate("b/y", { "index.docker.io": B }),
+      candidate("c/z", { "docker.io": C }, { weight: -1 }),
+    ]);
+    const [docker] = result.registries;
+    assert.equal(docker?.written, undefined);
+    assert.deepEqual(docker?.conflict, { registry: "docker.io", exports: ["a/x", "b/y"] });
+    assert.deepEqual(
+      docker?.offers.map((o) => [o.exportKey, o.key]),
+      [
+        ["c/z", "docker.io"],
+        ["a/x", "docker.io"],
+        ["b/y", "index.docker.io"],
+      ],
+    );
+  });
+
+  await t.test("an entry kept from an unreadable source is offered, marked unreadable", () => {
+    const result = refill(kept, [unreadable("a/x")]);
+    assert.deepEqual(
+      result.registries[0]?.offers.map((o) => [o.exportKey, o.key, o.readable]),
+      [["a/x", "docker.io", false]],
+    );
+  });
+});
+
 test("a placeholder without a recorded provider keeps a conflicting entry that one export still offers", () => {
   const carvelWritten = '{"auths":{"docker.io":{"username":"b","password":"pass-b"}}}';
   const result = desiredPlaceholder({
