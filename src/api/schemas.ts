@@ -3,7 +3,7 @@
 // carvel's YAML applies unchanged; everything carvel only reports in status (an export with no
 // destination, `values` that do not fit the operator) is left to the controller to report too.
 import { z } from "zod";
-import type { FieldProblem, SecretExportSpec } from "../core/types.ts";
+import type { Condition, FieldProblem, GenericStatus, SecretExportSpec } from "../core/types.ts";
 
 const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
 const NON_EMPTY = "Expected to be non-empty";
@@ -68,7 +68,7 @@ export const conditionSchema = z.object({
   message: z.string().optional(),
   lastTransitionTime: z.string().meta({ format: "date-time" }).optional(),
   observedGeneration: z.int().min(0).optional(),
-});
+}) satisfies z.ZodType<Condition>;
 
 // All optional, as in carvel's CRD: statuses carvel wrote lack our fields, and on an API server
 // without CRD validation ratcheting a required status field would block every update of them.
@@ -76,7 +76,7 @@ export const genericStatusSchema = z.object({
   observedGeneration: z.int().min(0).optional(),
   conditions: z.array(conditionSchema).optional(),
   friendlyDescription: z.string().optional(),
-});
+}) satisfies z.ZodType<GenericStatus>;
 
 export const secretExportStatusSchema = genericStatusSchema.extend({
   observedSecretResourceVersion: z.string().optional(),
@@ -86,8 +86,6 @@ export const secretExportStatusSchema = genericStatusSchema.extend({
 export const secretImportStatusSchema = genericStatusSchema;
 
 export type SecretImportSpec = z.infer<typeof secretImportSpecSchema>;
-export type Condition = z.infer<typeof conditionSchema>;
-export type GenericStatus = z.infer<typeof genericStatusSchema>;
 export type SecretExportStatus = z.infer<typeof secretExportStatusSchema>;
 export type SecretImportStatus = z.infer<typeof secretImportStatusSchema>;
 

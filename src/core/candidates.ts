@@ -1,20 +1,10 @@
 // The candidates for a placeholder in a namespace (SPEC §3.2), built the same way for the controller
 // (from its caches) and for `explain` (from one read of the cluster).
 import { DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
-import { type CompileResult, reach } from "./destinations.ts";
+import { reach } from "./destinations.ts";
 import { type ParsedDockerConfig, parseDockerConfig } from "./dockerconfig.ts";
 import type { Candidate } from "./placeholder.ts";
-import type { NamespaceView, StringMap } from "./types.ts";
-
-/** What candidate building reads of a SecretExport. */
-export interface PlacedExport {
-  namespace: string;
-  name: string;
-  /** From the weight annotation, see parseWeight. */
-  weight: number;
-  /** The spec as compiled, or what is wrong with it. */
-  destinations: CompileResult;
-}
+import type { ExportView, NamespaceView, StringMap } from "./types.ts";
 
 /**
  * The exports reaching a namespace whose source is a dockerconfigjson Secret. `dockerSource` returns
@@ -22,7 +12,7 @@ export interface PlacedExport {
  * reads its `.dockerconfigjson` (the controller memoises it per resourceVersion).
  */
 export function placeholderCandidates<S>(
-  exports: Iterable<PlacedExport>,
+  exports: Iterable<ExportView>,
   dockerSource: (key: string) => S | undefined,
   namespace: NamespaceView,
   parse: (source: S) => ParsedDockerConfig,

@@ -1,7 +1,6 @@
 // Status conditions of SecretExport and SecretImport: carvel's single ReconcileSucceeded /
 // ReconcileFailed condition and friendlyDescription, word for word, plus a kstatus-style Ready.
 // Pure: the time is passed in (an RFC 3339 string), never read.
-import type { Condition, GenericStatus } from "../api/schemas.ts";
 import {
   CONDITION_READY,
   CONDITION_RECONCILE_FAILED,
@@ -9,6 +8,7 @@ import {
   FRIENDLY_FAILED_PREFIX,
   FRIENDLY_SUCCEEDED,
 } from "../constants.ts";
+import type { Condition, GenericStatus } from "./types.ts";
 
 /** What a reconcile concluded; `reason` is one of the REASON_* constants. */
 export interface Outcome {

@@ -1,6 +1,8 @@
 // The plain data every decision function works on. The controller builds these from its informer
 // caches; the decision functions never see a client, a cache or a clock.
 
+import type { CompileResult } from "./destinations.ts";
+
 export type StringMap = Readonly<Record<string, string>>;
 
 export interface NamespaceView {
@@ -32,14 +34,15 @@ export interface SecretExportSpec {
   toNamespaceSelector?: LabelSelector;
 }
 
+/** What decisions read of a SecretExport (the controller's cache entry, ExportEntry, holds more). */
 export interface ExportView {
   /** Also the namespace and name of the source Secret. */
   namespace: string;
   name: string;
-  generation: number;
   /** From the weight annotation, see parseWeight. */
   weight: number;
-  spec: SecretExportSpec;
+  /** The spec as compiled, or what is wrong with it. */
+  destinations: CompileResult;
 }
 
 export interface SecretView {
@@ -50,6 +53,24 @@ export interface SecretView {
   data: StringMap;
   resourceVersion: string;
   annotations: StringMap;
+}
+
+/** metav1.Condition, as the status of a SecretExport or SecretImport holds it (src/api/schemas.ts checks its schema against it). */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  /** RFC 3339. */
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+/** The status fields SecretExport and SecretImport share; all optional, as in carvel's CRDs. */
+export interface GenericStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  friendlyDescription?: string;
 }
 
 /** A problem with user input, naming the field and saying what to do. */

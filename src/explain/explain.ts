@@ -13,7 +13,7 @@ import {
   MESSAGE_WRONG_PLACEHOLDER_TYPE,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
-import { parseSecretDockerConfig, placeholderCandidates, type PlacedExport } from "../core/candidates.ts";
+import { parseSecretDockerConfig, placeholderCandidates } from "../core/candidates.ts";
 import { reach, type ReachRule } from "../core/destinations.ts";
 import { compareBytewise } from "../core/dockerconfig.ts";
 import {
@@ -34,7 +34,7 @@ import {
 } from "../core/placeholder.ts";
 import { type PlaceholderPatch, placeholderPatch } from "../core/placeholder-patch.ts";
 import { planPlaceholder } from "../core/placeholder-plan.ts";
-import type { FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
+import type { ExportView, FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
 import { type ImportEntry, importFacts } from "../views/views.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ export interface ExplainInput {
   /** `--secret NAME`: only the placeholder and the SecretImport of that name. */
   secret?: string | undefined;
   /** Every SecretExport in the cluster (exportEntry views; those being deleted are left out). */
-  exports: readonly PlacedExport[];
+  exports: readonly ExportView[];
   /**
    * Secrets by "namespace/name" (secretView): every Secret of type kubernetes.io/dockerconfigjson
    * and at least the keys sourcesToRead names. A key that is absent is a Secret that does not exist.
@@ -68,7 +68,7 @@ export interface ExplainInput {
  */
 export function sourcesToRead(
   namespace: NamespaceView | undefined,
-  exports: readonly PlacedExport[],
+  exports: readonly ExportView[],
   imports: readonly ImportEntry[],
 ): string[] {
   const reaching = exports.filter(
@@ -320,7 +320,7 @@ const isAnnotatedPlaceholder = (secret: SecretView) =>
   Object.hasOwn(secret.annotations, ANNOTATION_IMAGE_PULL_SECRET);
 
 function explainExport(
-  entry: PlacedExport,
+  entry: ExportView,
   input: ExplainInput,
   candidates: readonly Candidate[],
 ): ExportExplanation {

@@ -9,15 +9,8 @@ import {
   type SecretImportStatus,
 } from "../api/schemas.ts";
 import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../constants.ts";
-import { type CompiledExport, compileExport } from "../core/destinations.ts";
-import type {
-  ExportView,
-  FieldProblem,
-  NamespaceView,
-  SecretExportSpec,
-  SecretView,
-  StringMap,
-} from "../core/types.ts";
+import { compileExport } from "../core/destinations.ts";
+import type { ExportView, NamespaceView, SecretExportSpec, SecretView, StringMap } from "../core/types.ts";
 import type { ExistingSecret, ImportFacts } from "../core/imports.ts";
 import { parseWeight } from "../core/weight.ts";
 import type { KubeObject } from "../runtime/kube-http.ts";
@@ -49,12 +42,16 @@ export function namespaceView(o: KubeObject): NamespaceView {
   };
 }
 
+/**
+ * A SecretExport as the controller's cache keeps it: what decisions read (ExportView) plus what its
+ * status write and change detection need.
+ */
 export interface ExportEntry extends ExportView {
   uid: string;
   resourceVersion: string;
+  generation: number;
+  spec: SecretExportSpec;
   status: SecretExportStatus;
-  /** The spec as parsed and compiled, or what is wrong with it. */
-  destinations: { ok: true; compiled: CompiledExport } | { ok: false; problems: FieldProblem[] };
   /** Changes exactly when the namespaces it reaches or its weight may have changed. */
   placement: string;
 }

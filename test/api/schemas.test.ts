@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseExportSpec, parseImportSpec } from "../../src/api/schemas.ts";
+import type { z } from "zod";
+import {
+  type conditionSchema,
+  type genericStatusSchema,
+  parseExportSpec,
+  parseImportSpec,
+} from "../../src/api/schemas.ts";
+import type { Condition, GenericStatus } from "../../src/core/types.ts";
+
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Each assignable to the other, with the same fields: mutual assignability alone misses an optional one. */
+type Same<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
 
 // carvel's documented SecretExport examples (docs/secret-export.md), as the API server hands them over.
 const CARVEL_EXPORT_SPECS = {
@@ -114,4 +125,12 @@ test("an import spec whose fromNamespace is not a string is reported as a type e
     ok: false,
     problems: [{ field: "spec.fromNamespace", message: "Invalid input: expected string, received array" }],
   });
+});
+
+test("the status schemas describe exactly the core's Condition and GenericStatus (checked by tsc)", () => {
+  const same: [
+    Same<z.infer<typeof conditionSchema>, Condition>,
+    Same<z.infer<typeof genericStatusSchema>, GenericStatus>,
+  ] = [true, true];
+  assert.deepEqual(same, [true, true]);
 });

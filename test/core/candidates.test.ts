@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  parseSecretDockerConfig,
-  type PlacedExport,
-  placeholderCandidates,
-} from "../../src/core/candidates.ts";
+import { parseSecretDockerConfig, placeholderCandidates } from "../../src/core/candidates.ts";
 import { compileExport } from "../../src/core/destinations.ts";
 import { parseDockerConfig } from "../../src/core/dockerconfig.ts";
-import type { NamespaceView, SecretExportSpec } from "../../src/core/types.ts";
+import type { ExportView, NamespaceView, SecretExportSpec } from "../../src/core/types.ts";
 
 const namespace = (name: string, labels: Record<string, string> = {}): NamespaceView => ({
   name,
@@ -17,7 +13,7 @@ const namespace = (name: string, labels: Record<string, string> = {}): Namespace
   object: { metadata: { name, labels } },
 });
 
-const placed = (key: string, spec: SecretExportSpec, weight = 0): PlacedExport => {
+const placed = (key: string, spec: SecretExportSpec, weight = 0): ExportView => {
   const [ns = "", name = ""] = key.split("/");
   return { namespace: ns, name, weight, destinations: compileExport(spec) };
 };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Condition } from "../../src/api/schemas.ts";
+import type { Condition } from "../../src/core/types.ts";
 import {
   friendlyDescription,
   genericStatus,
