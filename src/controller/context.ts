@@ -28,8 +28,3 @@ export interface Queues {
 }
 
 export const MERGE_PATCH = "application/merge-patch+json";
-
-export function splitKey(key: string): [namespace: string, name: string] {
-  const slash = key.indexOf("/");
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}

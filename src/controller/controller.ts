@@ -6,6 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { toSeconds } from "../core/time.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
@@ -92,7 +93,7 @@ export function createController(options: ControllerOptions) {
     queues,
     events: eventRecorder(write, log, options.instance),
     log,
-    now: () => new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    now: () => toSeconds(new Date()),
   };
 
   options.metrics?.domain(domainCounts(state, shared.conflicts));

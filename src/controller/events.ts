@@ -1,6 +1,7 @@
 // Kubernetes Events, best effort: a failure to record one is logged, never retried into a storm.
 import type { Logger } from "pino";
 import { EVENT_COMPONENT } from "../constants.ts";
+import { toSeconds } from "../core/time.ts";
 import type { RequestOptions } from "../runtime/kube-http.ts";
 
 export interface InvolvedObject {
@@ -22,7 +23,7 @@ export function eventRecorder(
 ): EventRecorder {
   return {
     async emit(object, type, reason, message) {
-      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const now = toSeconds(new Date());
       const body = {
         metadata: { generateName: `${object.name}.`, namespace: object.namespace },
         involvedObject: object,

@@ -7,12 +7,13 @@ import {
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
 import { type Conflict, parsePlaceholderStatus, WRONG_TYPE_STATUS } from "../core/placeholder.ts";
+import { splitKey } from "../core/keys.ts";
 import { placeholderPatch } from "../core/placeholder-patch.ts";
 import { planPlaceholder } from "../core/placeholder-plan.ts";
 import type { SecretView } from "../core/types.ts";
 import { type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
-import { type Context, MERGE_PATCH, splitKey } from "./context.ts";
+import { type Context, MERGE_PATCH } from "./context.ts";
 import { isPlaceholder, secretView } from "../views/views.ts";
 
 export async function reconcilePlaceholder(ctx: Context, key: string): Promise<Result> {

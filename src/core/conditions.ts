@@ -8,13 +8,19 @@ import {
   FRIENDLY_FAILED_PREFIX,
   FRIENDLY_SUCCEEDED,
 } from "../constants.ts";
-import type { Condition, GenericStatus } from "./types.ts";
+import { isJsonObject } from "./json.ts";
+import type { Condition, FieldProblem, GenericStatus } from "./types.ts";
 
-/** What a reconcile concluded; `reason` is one of the REASON_* constants. */
-export interface Outcome {
+/** What a reconcile concluded: whether the object is Ready, and the Ready reason (a REASON_* constant) and message. */
+export interface Readiness {
   ready: boolean;
   reason: string;
   message: string;
+}
+
+/** carvel's format for problems with a spec, each problem's field named. */
+export function validationMessage(problems: readonly FieldProblem[]): string {
+  return ["Validation errors:", ...problems.map((p) => `- ${p.field}: ${p.message}`)].join("\n");
 }
 
 /**
@@ -45,7 +51,7 @@ function transitioned(
  * Ready. carvel's comes first and stays bare, as carvel writes it, for anyone reading conditions[0].
  */
 export function reconcileConditions(
-  outcome: Outcome,
+  outcome: Readiness,
   generation: number,
   now: string,
   previous: readonly Condition[] = [],
@@ -66,7 +72,7 @@ export function reconcileConditions(
 
 /** The status fields both kinds share, for an object at `generation`; all of them, always. */
 export function genericStatus(
-  outcome: Outcome,
+  outcome: Readiness,
   generation: number,
   now: string,
   previous: readonly Condition[] = [],
@@ -114,7 +120,7 @@ export function statusChanged(current: unknown, desired: unknown): boolean {
 }
 
 function canonical(status: unknown): string {
-  const fields = isRecord(status) ? status : {};
+  const fields = isJsonObject(status) ? status : {};
   const { conditions } = fields;
   const sorted = Array.isArray(conditions) ? conditions.toSorted(byType) : conditions;
   return JSON.stringify({ ...fields, conditions: sorted }, sortedKeys);
@@ -122,14 +128,11 @@ function canonical(status: unknown): string {
 
 const byType = (a: unknown, b: unknown): number => compare(typeOf(a), typeOf(b));
 const typeOf = (condition: unknown): string =>
-  isRecord(condition) && typeof condition.type === "string" ? condition.type : "";
+  isJsonObject(condition) && typeof condition.type === "string" ? condition.type : "";
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortedKeys(_key: string, value: unknown): unknown {
-  if (!isRecord(value)) return value;
+  if (!isJsonObject(value)) return value;
   const entries = Object.entries(value).filter(([, field]) => field !== null && field !== undefined);
   return Object.fromEntries(entries.sort(([a], [b]) => compare(a, b)));
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);

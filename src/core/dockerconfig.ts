@@ -1,5 +1,6 @@
 // Reading and writing the `.dockerconfigjson` of a Secret (SPEC §3.6). Messages name the field
 // at fault but never quote a value: the whole document is a credential.
+import { isJsonObject } from "./json.ts";
 
 export type DockerConfigEntry = Readonly<Record<string, unknown>>;
 
@@ -104,10 +105,6 @@ function serialiseEntry(entry: DockerConfigEntry): string {
  */
 export function stringifyMembers(members: readonly (readonly [string, string])[]): string {
   return `{${members.map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(",")}}`;
-}
-
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function jsonType(value: unknown): string {

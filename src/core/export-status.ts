@@ -11,7 +11,7 @@ import {
   REASON_SECRET_NOT_FOUND,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
-import type { Outcome } from "./conditions.ts";
+import { type Readiness, validationMessage } from "./conditions.ts";
 import type { ParsedDockerConfig } from "./dockerconfig.ts";
 import type { FieldProblem } from "./types.ts";
 
@@ -28,7 +28,7 @@ export interface ExportFacts {
 }
 
 export interface ExportStatusFields {
-  outcome: Outcome;
+  outcome: Readiness;
   observedSecretResourceVersion?: string;
   namespacesReached: number;
 }
@@ -59,12 +59,7 @@ export function exportStatusFields(facts: ExportFacts): ExportStatusFields {
   return { outcome: { ready: true, reason: REASON_EXPORTED, message }, ...observed };
 }
 
-const failed = (reason: string, message: string): Outcome => ({ ready: false, reason, message });
-
-/** carvel's format, with each problem's field named. */
-function validationMessage(problems: FieldProblem[]): string {
-  return ["Validation errors:", ...problems.map((p) => `- ${p.field}: ${p.message}`)].join("\n");
-}
+const failed = (reason: string, message: string): Readiness => ({ ready: false, reason, message });
 
 function conflictMessage(conflicts: ExportFacts["conflicts"]): string {
   const byRegistry = Map.groupBy(conflicts, (c) => c.registry);

@@ -13,7 +13,7 @@ import {
   SECRET_IMPORT_KIND,
   SECRET_TYPE_SERVICE_ACCOUNT_TOKEN,
 } from "../constants.ts";
-import type { Outcome } from "./conditions.ts";
+import { type Readiness, validationMessage } from "./conditions.ts";
 import { type CompileResult, reach } from "./destinations.ts";
 import type { FieldProblem, NamespaceView, StringMap } from "./types.ts";
 
@@ -112,7 +112,7 @@ export type ImportWhy =
   | { kind: "secretExists" };
 
 export interface ImportDecision {
-  outcome: Outcome;
+  outcome: Readiness;
   action: Action;
   why: ImportWhy;
 }
@@ -124,15 +124,8 @@ export function decideImport(facts: ImportFacts): ImportDecision {
       ? { kind: "delete", uid: facts.existing.uid, resourceVersion: facts.existing.resourceVersion }
       : { kind: "none" };
   if (!facts.spec.ok) {
-    const message = [
-      "Validation errors:",
-      ...facts.spec.problems.map((p) => `- ${p.field}: ${p.message}`),
-    ].join("\n");
-    return {
-      outcome: failed(REASON_INVALID_SPEC, message),
-      action: removeOurs,
-      why: { kind: "invalidSpec" },
-    };
+    const outcome = failed(REASON_INVALID_SPEC, validationMessage(facts.spec.problems));
+    return { outcome, action: removeOurs, why: { kind: "invalidSpec" } };
   }
   if (facts.spec.fromNamespace === facts.namespace) {
     const outcome = failed(REASON_INVALID_SPEC, MESSAGE_IMPORT_INTO_OWN_NAMESPACE);
@@ -166,8 +159,8 @@ export function decideImport(facts: ImportFacts): ImportDecision {
   return done(patch ? { kind: "patch", patch } : { kind: "none" });
 }
 
-const failed = (reason: string, message: string): Outcome => ({ ready: false, reason, message });
-const imported = (from: string): Outcome => ({
+const failed = (reason: string, message: string): Readiness => ({ ready: false, reason, message });
+const imported = (from: string): Readiness => ({
   ready: true,
   reason: REASON_IMPORTED,
   message: `Imported from ${from}`,

@@ -18,6 +18,7 @@
 // (`.*`, `..`), keys are visited in sorted order; strings are not walked into as byte lists.
 
 import { Buffer } from "node:buffer";
+import { isJsonObject } from "./json.ts";
 
 export type CompiledJsonPath = { ok: true; evaluate(obj: unknown): string } | { ok: false; message: string };
 
@@ -124,7 +125,7 @@ function evaluate(steps: readonly Step[], root: unknown): unknown[] {
 function apply(step: Step, values: unknown[]): unknown[] | undefined {
   switch (step.kind) {
     case "field":
-      return values.flatMap((v) => (isRecord(v) && Object.hasOwn(v, step.name) ? [v[step.name]] : []));
+      return values.flatMap((v) => (isJsonObject(v) && Object.hasOwn(v, step.name) ? [v[step.name]] : []));
     case "children":
       return values.flatMap(children);
     case "descendants":
@@ -151,7 +152,7 @@ function index(values: unknown[], at: number | "all"): unknown[] | undefined {
 
 function children(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
-  return isRecord(value) ? sortedKeys(value).map((k) => value[k]) : [];
+  return isJsonObject(value) ? sortedKeys(value).map((k) => value[k]) : [];
 }
 
 /** The value and everything below it that has children, depth first, as client-go's "..". */
@@ -179,7 +180,7 @@ function goFloat(n: number): string {
 /** Go's encoding/json: sorted keys, and <, >, &, U+2028 and U+2029 escaped. */
 function goJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goJson).join(",")}]`;
-  if (isRecord(value))
+  if (isJsonObject(value))
     return `{${sortedKeys(value)
       .map((k) => `${goString(k)}:${goJson(value[k])}`)
       .join(",")}}`;
@@ -197,8 +198,4 @@ function goString(s: string): string {
 /** Go sorts map keys by their UTF-8 bytes. */
 function sortedKeys(record: Record<string, unknown>): string[] {
   return Object.keys(record).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -12,12 +12,13 @@ import {
 } from "../constants.ts";
 import {
   compareBytewise,
-  isJsonObject,
   parseDockerConfig,
   serialiseDockerConfig,
   stringifyMembers,
 } from "./dockerconfig.ts";
 import type { ParsedDockerConfig, RegistryEntry } from "./dockerconfig.ts";
+import { isJsonObject } from "./json.ts";
+import { sortedUnique } from "./keys.ts";
 import { normaliseRegistry } from "./registries.ts";
 
 /** An export that reaches the placeholder's namespace and whose source is a dockerconfigjson Secret. */
@@ -294,10 +295,6 @@ export function exceedsSecretDataLimit(dockerConfigJson: string, otherDataBytes:
 export function exceedsAnnotationLimit(status: string, otherAnnotationBytes: number): boolean {
   const size = Buffer.byteLength(ANNOTATION_STATUS) + Buffer.byteLength(status);
   return size + otherAnnotationBytes > ANNOTATIONS_LIMIT_BYTES;
-}
-
-function sortedUnique(values: string[]): string[] {
-  return [...new Set(values)].sort(compareBytewise);
 }
 
 function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {

@@ -78,5 +78,3 @@ export interface FieldProblem {
   field: string;
   message: string;
 }
-
-export const keyOf = (o: { namespace: string; name: string }): string => `${o.namespace}/${o.name}`;

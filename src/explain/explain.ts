@@ -15,6 +15,7 @@ import {
 } from "../constants.ts";
 import { parseSecretDockerConfig, placeholderCandidates } from "../core/candidates.ts";
 import { reach, type ReachRule } from "../core/destinations.ts";
+import { keyOf, sortedUnique, splitKey } from "../core/keys.ts";
 import { compareBytewise } from "../core/dockerconfig.ts";
 import {
   type Action,
@@ -35,7 +36,7 @@ import {
 import { type PlaceholderPatch, placeholderPatch } from "../core/placeholder-patch.ts";
 import { planPlaceholder } from "../core/placeholder-plan.ts";
 import type { ExportView, FieldProblem, NamespaceView, SecretView } from "../core/types.ts";
-import { type ImportEntry, importFacts } from "../views/views.ts";
+import { type ImportEntry, importFacts, isPlaceholder } from "../views/views.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Input: one read of the cluster, as views.
@@ -265,7 +266,7 @@ export function explain(input: ExplainInput): Explanation {
       ? []
       : placeholderCandidates(input.exports, dockerSource, namespace, (s) => parseSecretDockerConfig(s.data));
   const placeholders = input.placeholders
-    .filter((p) => p.namespace === input.namespace && isAnnotatedPlaceholder(p) && wanted(p.name))
+    .filter((p) => p.namespace === input.namespace && isPlaceholder(p.annotations) && wanted(p.name))
     .sort((a, b) => compareBytewise(a.name, b.name))
     .map((p) => explainPlaceholder(p, namespace, candidates));
   const imports = input.imports
@@ -313,11 +314,6 @@ function notes(
   }
   return found;
 }
-
-const keyOf = (o: { namespace: string; name: string }) => `${o.namespace}/${o.name}`;
-
-const isAnnotatedPlaceholder = (secret: SecretView) =>
-  Object.hasOwn(secret.annotations, ANNOTATION_IMAGE_PULL_SECRET);
 
 function explainExport(
   entry: ExportView,
@@ -468,14 +464,20 @@ function explainConflict(
 ): ConflictExplanation {
   const weight = Math.max(...offers.map((o) => o.weight));
   const kept = written === undefined ? null : { registry: written.key, export: written.exportKey };
+  return { registry, exports: [...exports], weight, kept, ...resolve(registry, exports, offers, weight) };
+}
+
+/** How to resolve a conflict: within one export's Secret, or by weight between several exports. */
+function resolve(
+  registry: string,
+  exports: readonly string[],
+  offers: readonly Offer[],
+  weight: number,
+): Pick<ConflictExplanation, "resolution" | "commands"> {
   const [only] = exports;
   if (exports.length === 1 && only !== undefined) {
     const keys = offers.filter((o) => o.readable && o.exportKey === only).map((o) => o.key);
     return {
-      registry,
-      exports: [...exports],
-      weight,
-      kept,
       resolution:
         `the Secret ${only} offers different credentials for ${registry} under several keys ` +
         `(${sortedUnique(keys).join(", ")}): keep only one of them`,
@@ -484,10 +486,6 @@ function explainConflict(
   }
   const next = Math.floor(weight) + 1;
   return {
-    registry,
-    exports: [...exports],
-    weight,
-    kept,
     resolution:
       `give the export that should win a ${ANNOTATION_WEIGHT} annotation above ${weight}, ` +
       `or remove ${registry} from the Secrets of the others`,
@@ -577,13 +575,4 @@ function copyState(action: Action, ready: boolean, existing: ExistingSecret | un
       if (ready) return "inSync";
       return existing === undefined ? "absent" : "notOurs";
   }
-}
-
-function splitKey(key: string): [string, string] {
-  const slash = key.indexOf("/");
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
-function sortedUnique(values: readonly string[]): string[] {
-  return [...new Set(values)].sort(compareBytewise);
 }

@@ -8,6 +8,7 @@ import {
   SECRET_IMPORT_PLURAL,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
+import { keyOf, splitKey } from "../core/keys.ts";
 import type { SecretView } from "../core/types.ts";
 import {
   copyView,
@@ -52,12 +53,12 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
   const view = namespaceObject && namespaceView(namespaceObject);
   const exports = exportObjects.flatMap((o) => exportEntry(o) ?? []);
   const imports = importObjects.flatMap((o) => importEntry(o) ?? []);
-  const secrets = new Map(dockerSecrets.map((o) => [keyOf(o), secretView(o)]));
+  const secrets = new Map(dockerSecrets.map(secretView).map((s) => [keyOf(s), s]));
 
   const readSecret = async (key: string): Promise<SecretView | undefined> => {
     const known = secrets.get(key);
     if (known !== undefined) return known;
-    const [from = "", name = ""] = key.split("/");
+    const [from, name] = splitKey(key);
     const found = await get(
       http,
       `/api/v1/namespaces/${encodeURIComponent(from)}/secrets/${encodeURIComponent(name)}`,
@@ -69,7 +70,7 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
     isPlaceholder(o.metadata?.annotations as Record<string, string> | undefined),
   );
   const placeholders = await mapLimited(placeholderObjects, (o) =>
-    secret === undefined ? readSecret(keyOf(o)) : secretView(o),
+    secret === undefined ? readSecret(keyOf(secretView(o))) : secretView(o),
   );
   const sources = await mapLimited(sourcesToRead(view, exports, imports), async (key) => {
     const found = await readSecret(key);
@@ -92,8 +93,6 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
     importTargets: new Map(targets.flatMap(([name, copy]) => (copy === undefined ? [] : [[name, copy]]))),
   };
 }
-
-const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 
 async function get(http: KubeHttp, path: string): Promise<KubeObject | undefined> {
   return http.request<KubeObject>(path).catch((err: unknown) => {
