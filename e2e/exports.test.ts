@@ -23,7 +23,7 @@ import {
   patchExportSpec,
   readSecret,
   readyOf,
-  settled,
+  quiescent,
   uniquePrefix,
   uniqueRegistry,
 } from "./support/sharing.ts";
@@ -259,7 +259,7 @@ for (const { what, spec, field } of INVALID_SPECS) {
     await createPlaceholder(app);
     await expectFilled(app, {}, []);
     controller().resyncNow();
-    await settled(controller());
+    await quiescent(controller());
     await expectFilled(app, {}, []);
   });
 }
@@ -289,11 +289,11 @@ test("a converged export costs zero writes on a resync", async (t) => {
   await createSource(source, "creds", { [uniqueRegistry("quiet")]: cred("u", "p") });
   await createExport(t, source, "creds", { toNamespace: app });
   await expectExport(source, "creds", "reaches 1 namespace", (e) => e.status?.namespacesReached === 1);
-  await settled(controller());
+  await quiescent(controller());
   const before = (await getExport(source, "creds")).metadata.resourceVersion;
   const writesBefore = await writes();
   controller().resyncNow();
-  await settled(controller());
+  await quiescent(controller());
   assert.equal((await getExport(source, "creds")).metadata.resourceVersion, before);
   // Not even a no-op patch (which would leave resourceVersion alone) or an Event.
   assert.equal(await writes(), writesBefore);

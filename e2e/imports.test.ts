@@ -24,6 +24,7 @@ import {
   readSecretIfAny,
   updateSource,
 } from "./support/fixtures.ts";
+import { quiescent } from "./support/sharing.ts";
 
 const { controller } = useController();
 
@@ -73,13 +74,6 @@ async function expectGone(namespace: string, name: string, timeoutMs = 15_000): 
 }
 
 const readyOf = (read: ImportRead) => read.status?.conditions?.find((c) => c.type === "Ready");
-
-/** Waits for queued work, and for watch events of writes just made to arrive and be worked off. */
-async function settled(): Promise<void> {
-  await controller().drained();
-  await new Promise((r) => setTimeout(r, 1_000));
-  await controller().drained();
-}
 
 const patchExportSpec = (namespace: string, name: string, spec: Record<string, unknown>) =>
   customObjects().patchNamespacedCustomObject({
@@ -273,7 +267,7 @@ test("a pre-existing Secret that is not the import's copy is never modified or d
   );
   const before = await readSecretIfAny(to, name);
   const unchanged = async (when: string) => {
-    await settled();
+    await quiescent(controller());
     const now = await readSecretIfAny(to, name);
     assert.ok(now, `${when}: the foreign Secret still exists`);
     assert.deepEqual(decodedData(now.data), { mine: "do not touch" }, `${when}: data`);
@@ -331,7 +325,7 @@ test("a service-account-token source is refused with UnsupportedType and not cop
   await createImport(t, to, name, from);
   const refused = await expectImportReason(to, name, "UnsupportedType");
   assert.equal(readyOf(refused)?.status, "False");
-  await settled();
+  await quiescent(controller());
   assert.equal(await readSecretIfAny(to, name), undefined);
 });
 
@@ -344,7 +338,7 @@ test("an import into its own fromNamespace is InvalidSpec and does not touch the
   await createImport(t, from, name, from, { labels: IMPORT_LABELS, annotations: IMPORT_ANNOTATIONS });
   const invalid = await expectImportReason(from, name, "InvalidSpec");
   assert.equal(readyOf(invalid)?.status, "False");
-  await settled();
+  await quiescent(controller());
   const after = await readSecretIfAny(from, name);
   assert.equal(after?.metadata?.resourceVersion, before?.metadata?.resourceVersion);
   assert.equal(after?.metadata?.ownerReferences, undefined);
@@ -369,11 +363,11 @@ test("a converged import costs zero writes on a resync", async (t) => {
   const { to, name } = await imported(t);
   await expectCopy(to, name, SOURCE_VALUES);
   await expectImportReason(to, name, "Imported");
-  await settled();
+  await quiescent(controller());
   const copyBefore = (await readSecretIfAny(to, name))?.metadata?.resourceVersion;
   const importBefore = (await readImport(to, name)).metadata.resourceVersion;
   controller().resyncNow();
-  await settled();
+  await quiescent(controller());
   assert.equal((await readSecretIfAny(to, name))?.metadata?.resourceVersion, copyBefore);
   assert.equal((await readImport(to, name)).metadata.resourceVersion, importBefore);
 });

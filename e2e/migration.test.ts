@@ -25,7 +25,7 @@ import {
   offer,
   readSecret,
   setExportAnnotations,
-  settled,
+  quiescent,
   statusOf,
 } from "./support/sharing.ts";
 
@@ -117,5 +117,5 @@ test("a copy carvel made for a SecretImport (its controller ownerReference, no i
   assert.deepEqual(decodedData(adopted.data), { value: "current" });
   assert.equal(adopted.metadata?.uid, made.metadata?.uid, "updated in place, not recreated");
   assert.deepEqual(adopted.metadata?.ownerReferences, made.metadata?.ownerReferences);
-  await settled(controller());
+  await quiescent(controller());
 });

@@ -17,7 +17,7 @@ import {
   readyOf,
   setNamespaceAnnotations,
   setNamespaceLabels,
-  settled,
+  quiescent,
   statusOf,
   uniquePrefix,
   uniqueRegistry,
@@ -124,7 +124,7 @@ test("a namespace created after a glob export gets its placeholder filled withou
   const key = await offer(t, source, "creds", { [registry]: cred("u", "p") }, { toNamespace: `${p}-*` });
   await expectExportReason(source, "creds", "Exported");
   await reaches(source, "creds", 0);
-  await settled(controller());
+  await quiescent(controller());
 
   const app = await testNamespace(t, `${p}-app`);
   await createPlaceholder(app);

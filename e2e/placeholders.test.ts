@@ -39,7 +39,7 @@ import {
   readyOf,
   setDockerConfigText,
   setExportAnnotations,
-  settled,
+  quiescent,
   statusOf,
   uniquePrefix,
   uniqueRegistry,
@@ -240,9 +240,9 @@ test("different credentials for docker.io from two exports are a conflict: the p
   await expectEvent(teamB, "SecretExport", "creds", "ConflictDetected", "Warning");
 
   // Transitions only: a resync of a placeholder still in conflict records nothing more.
-  await settled(controller());
+  await quiescent(controller());
   controller().resyncNow();
-  await settled(controller());
+  await quiescent(controller());
   assert.equal((await eventsFor(app, "Secret", "pull", "ConflictDetected")).length, 1);
   assert.equal((await eventsFor(teamA, "SecretExport", "creds", "ConflictDetected")).length, 1);
   assert.equal((await eventsFor(teamB, "SecretExport", "creds", "ConflictDetected")).length, 1);
@@ -445,7 +445,7 @@ test("a placeholder created after the export is filled without anything else cha
   const registry = uniqueRegistry("late");
   const key = await offer(t, source, "creds", { [registry]: cred("u", "p") }, { toNamespace: app });
   await expectExport(source, "creds", "reaches 1 namespace", (e) => e.status?.namespacesReached === 1);
-  await settled(controller());
+  await quiescent(controller());
   await createPlaceholder(app, "late-pull");
   await expectFilled(app, { [registry]: cred("u", "p") }, [key], "late-pull");
 });
@@ -514,13 +514,13 @@ test("a converged placeholder costs zero writes on a resync", async (t) => {
   const b = await offer(t, teamB, "creds", { [r2]: cred("b", "b") }, { toNamespace: app });
   await createPlaceholder(app);
   await expectFilled(app, { [r1]: cred("a", "a"), [r2]: cred("b", "b") }, [a, b]);
-  await settled(controller());
+  await quiescent(controller());
   const before = (await readPlaceholder(app)).resourceVersion;
   const exportBefore = (await getExport(teamA, "creds")).metadata.resourceVersion;
   const writesBefore = await writes();
 
   controller().resyncNow();
-  await settled(controller());
+  await quiescent(controller());
   assert.equal((await readPlaceholder(app)).resourceVersion, before);
   assert.equal((await getExport(teamA, "creds")).metadata.resourceVersion, exportBefore);
   // Not even a no-op patch (which would leave resourceVersion alone) or an Event.

@@ -226,11 +226,28 @@ export const expectEvent = (namespace: string, kind: string, name: string, reaso
     return found.length > 0 ? found : undefined;
   });
 
-/** Lets every queued change run, twice over, so negative assertions see a settled controller. */
-export async function settled(controller: { drained(): Promise<unknown> }): Promise<void> {
-  await controller.drained();
-  await new Promise((r) => setTimeout(r, 1_000));
-  await controller.drained();
+/**
+ * Waits until nothing more will happen, so that a negative assertion after it means something: no
+ * key queued or running, and none waiting out a delay (a rewrite hold, a retry backoff, a delayed
+ * export count), which merely draining the queues ignores. Twice in a row, a second apart, so the
+ * watch events of writes just made have arrived, and a delayed key that fired between one queue
+ * draining and the check has run too.
+ */
+export async function quiescent(
+  controller: { drained(): Promise<unknown>; delayedKeys(): string[] },
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let calm = 0; calm < 2;) {
+    await controller.drained();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await controller.drained();
+    const delayed = controller.delayedKeys();
+    calm = delayed.length === 0 ? calm + 1 : 0;
+    if (calm === 0 && Date.now() > deadline) {
+      throw new Error(`not quiescent after ${timeoutMs} ms: still delayed: ${delayed.join(", ")}`);
+    }
+  }
 }
 
 /**

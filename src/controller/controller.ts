@@ -126,6 +126,8 @@ export function createController(options: ControllerOptions) {
     },
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
+    /** Keys of any queue waiting out a delay (for tests). */
+    delayedKeys: () => Object.values(queues).flatMap((queue) => queue.delayedKeys()),
   };
 }
 

@@ -52,6 +52,8 @@ export interface WorkQueue {
   depth(): number;
   /** Resolves when no key is ready or running; delayed keys do not count. */
   drained(): Promise<void>;
+  /** Keys waiting out a delay (addAfter, requeueAfter or a retry backoff). */
+  delayedKeys(): string[];
   /** Stops taking work, drops pending keys and timers, resolves when in-flight runs have finished. */
   shutdown(): Promise<void>;
 }
@@ -187,6 +189,7 @@ export function createWorkQueue({
     retries: (key) => failures.get(key) ?? 0,
     depth: () => ready.size,
     drained,
+    delayedKeys: () => [...delayed.keys()],
     shutdown,
   };
 }

@@ -353,3 +353,23 @@ test("drained resolves once nothing is waiting or running, not counting delayed 
   await finishOldest(w);
   assert.equal(await settled(idle), true);
 });
+
+test("delayedKeys lists the keys waiting out a delay: addAfter, requeueAfter and retry backoff", async () => {
+  const clock = fakeClock();
+  const w = manualWorker();
+  const q = createWorkQueue({ worker: w.worker, concurrency: 2, baseDelayMs: 50, clock });
+  q.addAfter("later", 1000);
+  q.add("poll");
+  q.add("fails");
+  assert.deepEqual(q.delayedKeys(), ["later"]);
+  w.open()[0]?.finish({ requeueAfterMs: 100 });
+  w.open()[0]?.fail();
+  await flush();
+  assert.deepEqual(q.delayedKeys().sort(), ["fails", "later", "poll"]);
+  q.add("later");
+  assert.deepEqual(q.delayedKeys().sort(), ["fails", "poll"], "a normal add cancels the delay");
+  await clock.advance(100);
+  assert.deepEqual(q.delayedKeys(), [], "due keys leave the delayed set as they run");
+  for (const run of w.open()) run.finish();
+  await q.shutdown();
+});
