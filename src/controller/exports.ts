@@ -1,21 +1,12 @@
 // Reconcile of one SecretExport's status: what its spec, its source and the placeholders it feeds
 // say, written only when it changed, with Events on transitions.
-import {
-  API_VERSION,
-  CONDITION_READY,
-  EVENT_CONFLICT_DETECTED,
-  EVENT_CONFLICT_RESOLVED,
-  EVENT_EXPORT_INVALID,
-  REASON_CONFLICT,
-  REASON_INVALID_DOCKER_CONFIG,
-  REASON_INVALID_SPEC,
-  SECRET_EXPORT_KIND,
-  SECRET_EXPORT_PLURAL,
-} from "../constants.ts";
+import { SECRET_EXPORT_KIND, SECRET_EXPORT_PLURAL } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
+import { exportTransition, readyReason } from "../core/transitions.ts";
 import type { Result } from "../runtime/work-queue.ts";
-import { type Context, MERGE_PATCH } from "./context.ts";
+import type { Context } from "./context.ts";
+import { writeStatus } from "./status.ts";
 import type { ExportEntry } from "../views/views.ts";
 
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
@@ -40,7 +31,6 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
     namespacesReached: fields.namespacesReached,
   };
   if (!statusChanged(entry.status, desired)) return {};
-  const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_EXPORT_PLURAL}/${entry.name}/status`;
   // observedSecretResourceVersion may have to disappear: null removes it in a merge patch.
   const body = { status: { observedSecretResourceVersion: null, ...desired } };
   // The same status again right after writing it is a reconcile that ran before the cache saw the
@@ -48,9 +38,9 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   const content = JSON.stringify(body);
   const wait = ctx.rewrites.delay(key, content);
   if (wait > 0) return { requeueAfterMs: wait };
-  await ctx.write(path, { method: "PATCH", body, contentType: MERGE_PATCH });
+  const transition = exportTransition(readyReason(entry.status.conditions), fields.outcome);
+  await writeStatus(ctx, EXPORT, entry, body, transition);
   ctx.rewrites.wrote(key, content);
-  await reportTransition(ctx, entry, readyReason(entry.status.conditions), fields.outcome);
   return {};
 }
 
@@ -68,29 +58,4 @@ async function sourceOf(ctx: Context, entry: ExportEntry) {
   return ctx.state.sourceData(key);
 }
 
-const readyReason = (conditions: ExportEntry["status"]["conditions"]) =>
-  conditions?.find((c) => c.type === CONDITION_READY)?.reason;
-
-async function reportTransition(
-  ctx: Context,
-  entry: ExportEntry,
-  before: string | undefined,
-  after: { reason: string; message: string },
-) {
-  if (before === after.reason) return;
-  const involved = {
-    apiVersion: API_VERSION,
-    kind: SECRET_EXPORT_KIND,
-    namespace: entry.namespace,
-    name: entry.name,
-    uid: entry.uid,
-  };
-  if (after.reason === REASON_CONFLICT) {
-    await ctx.events.emit(involved, "Warning", EVENT_CONFLICT_DETECTED, after.message);
-  } else if (after.reason === REASON_INVALID_SPEC || after.reason === REASON_INVALID_DOCKER_CONFIG) {
-    await ctx.events.emit(involved, "Warning", EVENT_EXPORT_INVALID, after.message);
-  }
-  if (before === REASON_CONFLICT) {
-    await ctx.events.emit(involved, "Normal", EVENT_CONFLICT_RESOLVED, "No registry conflicts remain");
-  }
-}
+const EXPORT = { kind: SECRET_EXPORT_KIND, plural: SECRET_EXPORT_PLURAL };

@@ -1,14 +1,6 @@
 // Reconcile of one SecretImport: read the caches, decide with the pure core, write the copy (never a
 // Secret this import does not control), report status and Events on transitions.
-import {
-  API_VERSION,
-  CONDITION_READY,
-  EVENT_IMPORT_REMOVED,
-  REASON_IMPORTED,
-  REASON_SECRET_EXISTS,
-  SECRET_IMPORT_KIND,
-  SECRET_IMPORT_PLURAL,
-} from "../constants.ts";
+import { SECRET_IMPORT_KIND, SECRET_IMPORT_PLURAL } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
 import {
   type Action,
@@ -18,9 +10,11 @@ import {
   offeredSecret,
   whyNotOffered,
 } from "../core/imports.ts";
+import { importTransition, readyReason } from "../core/transitions.ts";
 import { statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
+import { writeStatus } from "./status.ts";
 import { copyView, type ImportEntry, importFacts } from "../views/views.ts";
 
 export async function reconcileImport(ctx: Context, key: string): Promise<Result> {
@@ -47,9 +41,8 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
   else if (kind === "delete") ctx.rewrites.forget(key);
   const desired = genericStatus(decision.outcome, entry.generation, ctx.now(), entry.status.conditions);
   if (statusChanged(entry.status, desired)) {
-    const path = `/apis/${API_VERSION}/namespaces/${entry.namespace}/${SECRET_IMPORT_PLURAL}/${entry.name}/status`;
-    await ctx.write(path, { method: "PATCH", body: { status: desired }, contentType: MERGE_PATCH });
-    await reportTransition(ctx, entry, decision);
+    const transition = importTransition(readyReason(entry.status.conditions), decision.outcome);
+    await writeStatus(ctx, IMPORT, entry, { status: desired }, transition);
   }
   return {};
 }
@@ -107,22 +100,5 @@ async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<
   ctx.log.info({ action: action.kind }, "imported copy written");
 }
 
-async function reportTransition(ctx: Context, entry: ImportEntry, decision: ReturnType<typeof decideImport>) {
-  const before = entry.status.conditions?.find((c) => c.type === CONDITION_READY)?.reason;
-  const { reason, message, ready } = decision.outcome;
-  if (before === reason) return;
-  const involved = {
-    apiVersion: API_VERSION,
-    kind: SECRET_IMPORT_KIND,
-    namespace: entry.namespace,
-    name: entry.name,
-    uid: entry.uid,
-  };
-  if (ready) await ctx.events.emit(involved, "Normal", REASON_IMPORTED, message);
-  else if (reason === REASON_SECRET_EXISTS) await ctx.events.emit(involved, "Warning", reason, message);
-  else if (before === REASON_IMPORTED)
-    await ctx.events.emit(involved, "Warning", EVENT_IMPORT_REMOVED, message);
-  else await ctx.events.emit(involved, "Warning", reason, message);
-}
-
 const secretPath = (entry: ImportEntry) => `/api/v1/namespaces/${entry.namespace}/secrets/${entry.name}`;
+const IMPORT = { kind: SECRET_IMPORT_KIND, plural: SECRET_IMPORT_PLURAL };

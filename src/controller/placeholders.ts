@@ -1,19 +1,16 @@
 // Reconcile of one placeholder: read the caches, decide with the pure core, write the difference,
 // report conflicts (status annotation, Events on transitions, the exports involved).
-import {
-  ANNOTATION_STATUS,
-  EVENT_CONFLICT_DETECTED,
-  EVENT_CONFLICT_RESOLVED,
-  SECRET_TYPE_DOCKER_CONFIG_JSON,
-} from "../constants.ts";
+import { ANNOTATION_STATUS, SECRET_TYPE_DOCKER_CONFIG_JSON } from "../constants.ts";
 import { type Conflict, parsePlaceholderStatus, WRONG_TYPE_STATUS } from "../core/placeholder.ts";
 import { splitKey } from "../core/keys.ts";
 import { placeholderPatch } from "../core/placeholder-patch.ts";
 import { planPlaceholder } from "../core/placeholder-plan.ts";
+import { placeholderConflictTransition } from "../core/transitions.ts";
 import type { SecretView } from "../core/types.ts";
 import { type KubeObject, statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
+import { recordTransition } from "./status.ts";
 import { isPlaceholder, secretView } from "../views/views.ts";
 
 export async function reconcilePlaceholder(ctx: Context, key: string): Promise<Result> {
@@ -64,20 +61,8 @@ async function reportConflicts(ctx: Context, secret: SecretView, previous: Confl
   for (const exportKey of ctx.conflicts.set(`${secret.namespace}/${secret.name}`, next)) {
     ctx.queues.exports.add(exportKey);
   }
-  const known = new Set(previous.map((c) => c.registry));
-  const appeared = next.filter((c) => !known.has(c.registry));
   const involved = { apiVersion: "v1", kind: "Secret", namespace: secret.namespace, name: secret.name };
-  if (appeared.length > 0) {
-    const registries = appeared.map((c) => `${c.registry} (exports ${c.exports.join(", ")})`).join("; ");
-    await ctx.events.emit(
-      involved,
-      "Warning",
-      EVENT_CONFLICT_DETECTED,
-      `Conflicting credentials rejected for registry ${registries}`,
-    );
-  } else if (previous.length > 0 && next.length === 0) {
-    await ctx.events.emit(involved, "Normal", EVENT_CONFLICT_RESOLVED, "No registry conflicts remain");
-  }
+  await recordTransition(ctx, involved, placeholderConflictTransition(previous, next));
 }
 
 function forgetConflicts(ctx: Context, key: string) {
