@@ -123,7 +123,10 @@ export function matchNamespace(
   }
   if (withPods !== undefined) {
     const text = `spec.namespaces.withPods ${withPods.description || "{}"}`;
-    if (matchingPods > 0) reasons.push(`${plural(matchingPods, "pod")} there match ${text}`);
+    if (matchingPods > 0)
+      reasons.push(
+        `${plural(matchingPods, "pod")} there ${matchingPods === 1 ? "matches" : "match"} ${text}`,
+      );
     else misses.push(`no pod there matches ${text}`);
   }
   return reasons.length > 0 ? { matches: true, reasons } : { matches: false, why: misses.join("; ") };

@@ -106,7 +106,7 @@ describe("which namespaces a ClusterPlaceholder matches, and why", () => {
       pods: 1,
       expected: {
         matches: true,
-        reasons: ["1 pod there match spec.namespaces.withPods sidecar.istio.io/inject=true"],
+        reasons: ["1 pod there matches spec.namespaces.withPods sidecar.istio.io/inject=true"],
       },
     },
     {
