@@ -153,8 +153,14 @@ test("a new namespace matching by label gets the placeholder, filled with what i
     secret.metadata?.ownerReferences?.map((ref) => [ref.kind, ref.name, ref.uid]),
     [["ClusterPlaceholder", name, metadata.uid]],
   );
-  const ready = await expectReady(name, REASON_PROVISIONED);
-  assert.equal(ready.status?.namespacesServed, 1);
+  const ready = await readUntil(
+    "one namespace served",
+    () => readClusterPlaceholder(name),
+    (read) => read.status?.namespacesServed === 1,
+    (last) => JSON.stringify(last?.status),
+    WAIT_MS,
+  );
+  assert.equal(ready.status?.conditions?.find((c) => c.type === "Ready")?.reason, REASON_PROVISIONED);
   assert.equal(ready.status?.observedGeneration, metadata.generation);
 
   await setNamespaceLabels(app, { [prefix]: "no" });
