@@ -13,6 +13,12 @@ const root = resolve(import.meta.dirname, "..");
 const runDir = join(root, ".run");
 const kubeconfig = join(runDir, "dev.kubeconfig");
 
+if (process.argv.includes("--help")) {
+  console.log(
+    "usage: npm run dev   (a local control plane, the CRDs, the controller and examples/; Ctrl-C stops)",
+  );
+  process.exit(0);
+}
 const plane = await startControlPlane();
 try {
   await mkdir(runDir, { recursive: true });
