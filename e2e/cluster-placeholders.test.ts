@@ -3,6 +3,9 @@
 // when the namespace stops matching or the ClusterPlaceholder is deleted, and nothing else is
 // touched. kube-controller-manager creates the `default` ServiceAccounts, so that path is real.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
 import type { TestContext } from "node:test";
 import { test } from "node:test";
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -35,6 +38,7 @@ import {
   readSecretIfAny,
 } from "./support/fixtures.ts";
 import { setNamespaceLabels, uniquePrefix } from "./support/sharing.ts";
+import type { ClusterPlaceholderExplanation } from "../src/explain/cluster-placeholders.ts";
 
 useController();
 
@@ -347,4 +351,29 @@ test("deleting the ClusterPlaceholder removes everything it made and nothing els
     undefined,
     "its record is gone too",
   );
+});
+
+test("explain -n N says which ClusterPlaceholders match N and why, and why the others do not", async (t) => {
+  const prefix = uniquePrefix();
+  const app = await testNamespace(t, "cp-explain", { labels: { [prefix]: "yes" } });
+  const byLabel = await createClusterPlaceholder(t, {
+    secretName: "pull",
+    namespaces: { selector: { matchLabels: { [prefix]: "yes" } } },
+  });
+  const byPods = await createClusterPlaceholder(t, {
+    secretName: "pull",
+    namespaces: { withPods: { matchLabels: { [prefix]: "yes" } } },
+  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["src/cli.ts", "explain", "--kubeconfig", process.env.SEC_E2E_KUBECONFIG ?? "", "-n", app, "-o", "json"],
+    { cwd: resolve(import.meta.dirname, ".."), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const listed = (JSON.parse(stdout) as { clusterPlaceholders: ClusterPlaceholderExplanation[] })
+    .clusterPlaceholders;
+  const of = (name: string) => listed.find((c) => c.name === name);
+  assert.deepEqual(of(byLabel)?.reasons, [`its labels match spec.namespaces.selector ${prefix}=yes`]);
+  assert.equal(of(byLabel)?.matches, true);
+  assert.deepEqual(of(byPods)?.reasons, [`no pod there matches spec.namespaces.withPods ${prefix}=yes`]);
+  assert.equal(of(byPods)?.matches, false);
 });

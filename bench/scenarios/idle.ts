@@ -172,7 +172,7 @@ async function idleAndNoise(ctx: Context, rows: Row[], n: number) {
 }
 
 /** CPU and memory once the process has been quiet for a while (V8 settles its heap after a burst). */
-async function settledUsage(controller: ControllerUnderTest): Promise<Usage> {
+export async function settledUsage(controller: ControllerUnderTest): Promise<Usage> {
   // The lowest RSS over 10 quiet seconds: a single reading varies by ±10 MB between processes with
   // the garbage V8 has not yet collected, which would swamp the few MB being compared.
   let lowest = await controller.usage();
@@ -222,7 +222,7 @@ async function measureResync(controller: ControllerUnderTest, reconcilingMs: num
   };
 }
 
-async function waitForMark(controller: ControllerUnderTest, message: string): Promise<number> {
+export async function waitForMark(controller: ControllerUnderTest, message: string): Promise<number> {
   let at: number | undefined;
   await until(
     () => at !== undefined,

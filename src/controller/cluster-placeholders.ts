@@ -75,8 +75,10 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
       if (started) syncPodWatches();
       const queues = options.queues();
       if (!queues) return;
+      // Its own status writes come back here too: those leave the debounced status alone.
+      if (previous?.placement === next?.placement && previous?.generation === next?.generation) return;
       queues.clusterPlaceholders.add(name);
-      if (previous?.placement !== next?.placement) provisionEverywhere(queues, name);
+      provisionEverywhere(queues, name);
     },
     onError: (err, attempt) => options.onError(CLUSTER_PLACEHOLDER_PLURAL, err, attempt),
   });
