@@ -15,6 +15,7 @@ import {
   CLUSTER_PLACEHOLDER_PLURAL,
   LABEL_CLUSTER_PLACEHOLDER,
   OWN_GROUP,
+  REASON_INVALID_SPEC,
   REASON_NAMESPACES_NOT_SERVED,
   REASON_PROVISIONED,
   REASON_SECRET_EXISTS,
@@ -376,4 +377,27 @@ test("explain -n N says which ClusterPlaceholders match N and why, and why the o
   assert.equal(of(byLabel)?.matches, true);
   assert.deepEqual(of(byPods)?.reasons, [`no pod there matches spec.namespaces.withPods ${prefix}=yes`]);
   assert.equal(of(byPods)?.matches, false);
+});
+
+test("an invalid spec is reported in status naming the field, and what the ClusterPlaceholder made stays", async (t) => {
+  const prefix = uniquePrefix();
+  const app = await testNamespace(t, "cp-invalid", { labels: { [prefix]: "yes" } });
+  const name = await createClusterPlaceholder(t, {
+    secretName: "pull",
+    namespaces: { selector: { matchLabels: { [prefix]: "yes" } } },
+  });
+  const made = await expectSecret(app, "pull");
+  await custom().patchClusterCustomObject({
+    group: OWN_GROUP,
+    version: VERSION,
+    plural: CLUSTER_PLACEHOLDER_PLURAL,
+    name,
+    body: [{ op: "replace", path: "/spec/namespaces", value: { names: ["[b-a]"] } }],
+  });
+  const invalid = await expectReady(name, REASON_INVALID_SPEC);
+  const ready = invalid.status?.conditions?.find((c) => c.type === "Ready") as
+    { message?: string } | undefined;
+  assert.match(ready?.message ?? "", /spec\.namespaces\.names\[0\]: "\[b-a\]" is not a valid glob/);
+  const kept = await core().readNamespacedSecret({ namespace: app, name: "pull" });
+  assert.equal(kept.metadata?.uid, made.metadata?.uid, "bad input never removes a placeholder");
 });
