@@ -13,6 +13,7 @@ import {
   ANNOTATION_ADDED_PULL_SECRETS,
   ANNOTATION_IMAGE_PULL_SECRET,
   CLUSTER_PLACEHOLDER_PLURAL,
+  EVENT_CLUSTER_PLACEHOLDER_INVALID,
   LABEL_CLUSTER_PLACEHOLDER,
   OWN_GROUP,
   REASON_INVALID_SPEC,
@@ -38,10 +39,10 @@ import {
   expectAuths,
   readSecretIfAny,
 } from "./support/fixtures.ts";
-import { setNamespaceLabels, uniquePrefix } from "./support/sharing.ts";
+import { eventsFor, expectEvent, setNamespaceLabels, settled, uniquePrefix } from "./support/sharing.ts";
 import type { ClusterPlaceholderExplanation } from "../src/explain/cluster-placeholders.ts";
 
-useController();
+const { controller } = useController();
 
 const VERSION = "v1alpha1";
 const custom = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
@@ -177,6 +178,13 @@ test("a new namespace matching by label gets the placeholder, filled with what i
     (last) => JSON.stringify(last?.status),
     WAIT_MS,
   );
+  // Three status changes (0, 1, 0 namespaces served), one Ready reason: one Event.
+  await settled(controller());
+  const events = await eventsFor("default", "ClusterPlaceholder", name);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.reason]),
+    [["Normal", REASON_PROVISIONED]],
+  );
 });
 
 test("a namespace gains a matching pod and gets the placeholder; it loses it when the last matching pod is deleted", async (t) => {
@@ -215,6 +223,7 @@ test("a Secret of that name that is not a placeholder is never touched, and stat
     reported.status?.namespacesNotServed?.map((n) => [n.namespace, n.reason]),
     [[app, REASON_SECRET_EXISTS]],
   );
+  await expectEvent("default", "ClusterPlaceholder", name, REASON_NAMESPACES_NOT_SERVED, "Warning");
   const after = await core().readNamespacedSecret({ namespace: app, name: "pull" });
   assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, "never written");
   assert.deepEqual(decodedData(after.data), { token: "keep-me" });
@@ -398,6 +407,7 @@ test("an invalid spec is reported in status naming the field, and what the Clust
   const ready = invalid.status?.conditions?.find((c) => c.type === "Ready") as
     { message?: string } | undefined;
   assert.match(ready?.message ?? "", /spec\.namespaces\.names\[0\]: "\[b-a\]" is not a valid glob/);
+  await expectEvent("default", "ClusterPlaceholder", name, EVENT_CLUSTER_PLACEHOLDER_INVALID, "Warning");
   const kept = await core().readNamespacedSecret({ namespace: app, name: "pull" });
   assert.equal(kept.metadata?.uid, made.metadata?.uid, "bad input never removes a placeholder");
 });
