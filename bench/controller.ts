@@ -54,7 +54,7 @@ export interface Usage {
  * would wait behind etcd's fsyncs on the same disk; piped through this process, whenever the
  * benchmark is busy. Either would be measured as the controller's time.
  */
-function startWithLogPipe(
+export function startWithLogPipe(
   command: string,
   args: string[],
   logPath: string,
@@ -75,8 +75,42 @@ function startWithLogPipe(
   return supervised("controller", child);
 }
 
+/** CPU time and memory of a process so far, from /proc. */
+export async function processUsage(pid: number | undefined): Promise<Usage> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+  return {
+    cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
+    rssMb: kb("VmRSS") / 1024,
+    hwmMb: kb("VmHWM") / 1024,
+  };
+}
+
 const environmentWithoutOverrides = () =>
   Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SEC_")));
+
+/** API requests and reconciles from a Prometheus text exposition (client-go's metric names). */
+export function scrapeOf(text: string): Scrape {
+  const result: Scrape = { writes: 0, writesByCode: {}, reads: 0, reconciles: 0, depth: 0 };
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || line === "") continue;
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? "";
+    if (line.startsWith(`${METRIC_REST_CLIENT_REQUESTS_TOTAL}{`)) {
+      if (WRITE_METHODS.has(label("method"))) {
+        result.writes += value;
+        const code = label("code");
+        result.writesByCode[code] = (result.writesByCode[code] ?? 0) + value;
+      } else result.reads += value;
+    } else if (line.startsWith(`${METRIC_RECONCILE_TOTAL}{`)) result.reconciles += value;
+    else if (line.startsWith(`${METRIC_WORKQUEUE_DEPTH}{`)) result.depth += value;
+  }
+  return result;
+}
 
 export async function startController(options: {
   name: string;
@@ -121,38 +155,9 @@ export async function startController(options: {
     proc,
   );
 
-  async function scrape(): Promise<Scrape> {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const result: Scrape = { writes: 0, writesByCode: {}, reads: 0, reconciles: 0, depth: 0 };
-    for (const line of text.split("\n")) {
-      if (line.startsWith("#") || line === "") continue;
-      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-      const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? "";
-      if (line.startsWith(`${METRIC_REST_CLIENT_REQUESTS_TOTAL}{`)) {
-        if (WRITE_METHODS.has(label("method"))) {
-          result.writes += value;
-          const code = label("code");
-          result.writesByCode[code] = (result.writesByCode[code] ?? 0) + value;
-        } else result.reads += value;
-      } else if (line.startsWith(`${METRIC_RECONCILE_TOTAL}{`)) result.reconciles += value;
-      else if (line.startsWith(`${METRIC_WORKQUEUE_DEPTH}{`)) result.depth += value;
-    }
-    return result;
-  }
+  const scrape = async () => scrapeOf(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 
-  async function usage(): Promise<Usage> {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
-    return {
-      cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
-      rssMb: kb("VmRSS") / 1024,
-      hwmMb: kb("VmHWM") / 1024,
-    };
-  }
+  const usage = () => processUsage(pid);
 
   async function logMark(message: string): Promise<number | undefined> {
     for (const line of (await log()).split("\n")) {

@@ -1,13 +1,17 @@
 // What the benchmark puts in the cluster, and what every placeholder must hold once the controller is done.
 //
-// - bench-src: 21 dockerconfigjson sources, each exported: "star" to "*", glob-0..9 to `bench-*<k>` (the
-//   namespaces whose index ends in k), sel-0..4 by toNamespaceSelector and sel-5..9 by
-//   dangerousToNamespacesSelector on the label `shard` (= floor(index / 10) % 10). Each offers one
-//   registry, so every placeholder ends with three: the star registry, one glob and one selector registry.
+// - bench-src: dockerconfigjson sources, each exported, each offering one registry. Two sets:
+//   - FULL (21): "star" to "*", glob-0..9 to `bench-*<k>` (the namespaces whose index ends in k),
+//     sel-0..4 by toNamespaceSelector and sel-5..9 by dangerousToNamespacesSelector on the label
+//     `shard` (= floor(index / 10) % 10). Every placeholder ends with three registries: the star
+//     registry, one glob and one selector registry.
+//   - CARVEL_COMPATIBLE (6): only what carvel's secretgen-controller understands (no globs, no label
+//     selectors): "star" to "*" and sel-0..4 by dangerousToNamespacesSelector on shard in {k, k+5}.
+//     Every placeholder ends with two registries.
 // - bench-00000...: one namespace per placeholder, each with the placeholder `pull`.
 // - noise-000..199: namespaces for the unrelated Secrets of the noise scenario.
 import { randomBytes } from "node:crypto";
-import { secretExportCrd, secretImportCrd } from "../src/api/crds.ts";
+import { clusterPlaceholderCrd, secretExportCrd, secretImportCrd } from "../src/api/crds.ts";
 import {
   ANNOTATION_IMAGE_PULL_SECRET,
   ANNOTATION_STATUS,
@@ -44,14 +48,69 @@ export function indexOf(namespace: string): number | undefined {
 
 const starPassword = (generation: number) => `star-${generation}`;
 
-/** Registry → password every placeholder in bench namespace `index` must hold at this star generation. */
-export function expectedAuths(index: number, generation: number): Map<string, string> {
-  return new Map([
-    [STAR_REGISTRY, starPassword(generation)],
-    [`glob-${index % 10}.bench.example`, `glob-${index % 10}`],
-    [`sel-${shardOf(index)}.bench.example`, `sel-${shardOf(index)}`],
-  ]);
+interface ExportFixture {
+  name: string;
+  registry: string;
+  password: string;
+  spec: Record<string, unknown>;
 }
+
+/** The exports of a run, and what they make every placeholder hold. */
+export interface FixtureSet {
+  name: string;
+  exports: ExportFixture[];
+  /** Registry → password every placeholder in bench namespace `index` must hold at this star generation. */
+  expectedAuths(index: number, generation: number): Map<string, string>;
+}
+
+const starExport: ExportFixture = {
+  name: STAR_EXPORT,
+  registry: STAR_REGISTRY,
+  password: starPassword(0),
+  spec: { toNamespace: "*" },
+};
+
+const shardsIn = (shards: number[]) => ({
+  dangerousToNamespacesSelector: [
+    { key: "metadata.labels.shard", operator: "In", values: shards.map(String) },
+  ],
+});
+
+/** An export named `name` offering the registry `name.bench.example` with the password `name`. */
+const offering = (name: string, spec: Record<string, unknown>): ExportFixture => ({
+  name,
+  registry: `${name}.bench.example`,
+  password: name,
+  spec,
+});
+const offered = (name: string) => [`${name}.bench.example`, name] as const;
+
+export const FULL: FixtureSet = {
+  name: "full",
+  exports: [
+    starExport,
+    ...Array.from({ length: 10 }, (_, k) => [
+      offering(`glob-${k}`, { toNamespaces: [`bench-*${k}`] }),
+      offering(
+        `sel-${k}`,
+        k < 5 ? { toNamespaceSelector: { matchLabels: { shard: String(k) } } } : shardsIn([k]),
+      ),
+    ]).flat(),
+  ],
+  expectedAuths: (index, generation) =>
+    new Map([
+      [STAR_REGISTRY, starPassword(generation)],
+      offered(`glob-${index % 10}`),
+      offered(`sel-${shardOf(index)}`),
+    ]),
+};
+
+export const CARVEL_COMPATIBLE: FixtureSet = {
+  name: "carvel-compatible",
+  exports: [starExport, ...Array.from({ length: 5 }, (_, k) => offering(`sel-${k}`, shardsIn([k, k + 5])))],
+  expectedAuths: (index, generation) =>
+    new Map([[STAR_REGISTRY, starPassword(generation)], offered(`sel-${shardOf(index) % 5}`)]),
+};
 
 const dockerConfig = (registry: string, password: string) =>
   Buffer.from(
@@ -68,6 +127,7 @@ const dockerConfig = (registry: string, password: string) =>
 
 const namespacePath = (ns: string) => `/api/v1/namespaces/${ns}`;
 export const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
+const CRDS_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 const exportsPath = (ns: string) => `/apis/${API_VERSION}/namespaces/${ns}/${SECRET_EXPORT_PLURAL}`;
 
 async function create(http: BenchClient, path: string, body: unknown): Promise<void> {
@@ -77,19 +137,28 @@ async function create(http: BenchClient, path: string, body: unknown): Promise<v
   });
 }
 
-export async function installCrds(http: BenchClient): Promise<void> {
-  for (const crd of [secretExportCrd(), secretImportCrd()]) {
-    await create(http, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+/** Our CRDs. */
+export const ourCrds = (): KubeObject[] => [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd()];
+
+/**
+ * Creates each CRD or replaces the one of the same name (ours and carvel's share the group
+ * secretgen.carvel.dev and the kinds SecretExport and SecretImport), and waits until it serves.
+ */
+export async function installCrds(http: BenchClient, crds: KubeObject[]): Promise<void> {
+  for (const crd of crds) {
     const name = crd.metadata?.name ?? "";
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const read = await http.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
-        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
-      );
-      if (read.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} not established`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const path = `${CRDS_PATH}/${name}`;
+    const existing = await http.request<KubeObject>(path).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (existing === undefined) await create(http, CRDS_PATH, crd);
+    else
+      await http.request(path, {
+        method: "PUT",
+        body: { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+      });
+    await waitEstablished(http, path);
   }
   // The CRD is established before every API server handler serves it; wait until a list works.
   for (let attempt = 0; ; attempt++) {
@@ -103,33 +172,20 @@ export async function installCrds(http: BenchClient): Promise<void> {
   }
 }
 
-/** The sources and the 21 exports, and the noise namespaces (empty). */
-export async function createExports(http: BenchClient): Promise<void> {
-  await create(http, "/api/v1/namespaces", { metadata: { name: SOURCE_NAMESPACE } });
-  const exports: { name: string; registry: string; password: string; spec: Record<string, unknown> }[] = [
-    { name: STAR_EXPORT, registry: STAR_REGISTRY, password: starPassword(0), spec: { toNamespace: "*" } },
-  ];
-  for (let k = 0; k < 10; k++) {
-    exports.push({
-      name: `glob-${k}`,
-      registry: `glob-${k}.bench.example`,
-      password: `glob-${k}`,
-      spec: { toNamespaces: [`bench-*${k}`] },
-    });
-    exports.push({
-      name: `sel-${k}`,
-      registry: `sel-${k}.bench.example`,
-      password: `sel-${k}`,
-      spec:
-        k < 5
-          ? { toNamespaceSelector: { matchLabels: { shard: String(k) } } }
-          : {
-              dangerousToNamespacesSelector: [
-                { key: "metadata.labels.shard", operator: "In", values: [String(k)] },
-              ],
-            },
-    });
+async function waitEstablished(http: BenchClient, path: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const read = await http.request<{ status?: { conditions?: { type: string; status: string }[] } }>(path);
+    if (read.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
+    if (Date.now() > deadline) throw new Error(`CRD ${path} not established`);
+    await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The sources and exports of a fixture set, and the noise namespaces (empty). */
+export async function createExports(http: BenchClient, fixtures: FixtureSet): Promise<void> {
+  await create(http, "/api/v1/namespaces", { metadata: { name: SOURCE_NAMESPACE } });
+  const { exports } = fixtures;
   await inPool(exports, SETUP_CONCURRENCY, async (e) => {
     await create(http, `${namespacePath(SOURCE_NAMESPACE)}/secrets`, {
       metadata: { name: e.name },

@@ -13,6 +13,12 @@ const root = resolve(import.meta.dirname, "..");
 const runDir = join(root, ".run");
 const kubeconfig = join(runDir, "dev.kubeconfig");
 
+if (process.argv.includes("--help")) {
+  console.log(
+    "usage: npm run dev   (a local control plane, the CRDs, the controller and examples/; Ctrl-C stops)",
+  );
+  process.exit(0);
+}
 const plane = await startControlPlane();
 try {
   await mkdir(runDir, { recursive: true });
@@ -40,13 +46,17 @@ try {
     "--field-selector",
     "type=kubernetes.io/dockerconfigjson",
   );
+  const clusterPlaceholders = await kubectl("get", "clusterplaceholders");
   console.log(`SecretExports:\n${exports.stdout}\nPlaceholders and sources:\n${placeholders.stdout}`);
+  console.log(`ClusterPlaceholders:\n${clusterPlaceholders.stdout}`);
   console.log(
     [
       `The control plane, the controller and examples/ are running. Try:`,
       `  export KUBECONFIG=${kubeconfig}`,
       `  kubectl -n team-b get secret registry-pull -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
       `  kubectl -n platform-creds describe secretexport ghcr-creds`,
+      `  kubectl -n ci-runner get serviceaccount default -o jsonpath='{.imagePullSecrets}'`,
+      `  kubectl label namespace dev-web registry-access=granted   # gets quay-pull too`,
       `Controller log: ${logPath}. Ctrl-C stops everything.`,
     ].join("\n"),
   );

@@ -73,3 +73,18 @@ export const METRIC_REGISTRY_CONFLICTS = "secret_export_registry_conflicts";
 export const METRIC_EXPORTS = "secret_export_exports";
 export const METRIC_IMPORTS = "secret_export_imports";
 export const METRIC_REWRITES_DELAYED_TOTAL = "secret_export_rewrites_delayed_total";
+
+/** ClusterPlaceholder (SPEC §10): our own API group, for kinds carvel does not have. */
+export const OWN_GROUP = "secret-export.dev";
+export const OWN_API_VERSION = `${OWN_GROUP}/v1alpha1`;
+export const CLUSTER_PLACEHOLDER_KIND = "ClusterPlaceholder";
+export const CLUSTER_PLACEHOLDER_PLURAL = "clusterplaceholders";
+/** On every placeholder a ClusterPlaceholder creates; the value is the ClusterPlaceholder's name. */
+export const LABEL_CLUSTER_PLACEHOLDER = "secret-export.dev/cluster-placeholder";
+/** On a ServiceAccount: which imagePullSecrets entries ClusterPlaceholders added (JSON), so only those are removed. */
+export const ANNOTATION_ADDED_PULL_SECRETS = "secret-export.dev/added-image-pull-secrets";
+export const REASON_PROVISIONED = "Provisioned";
+export const REASON_NAMESPACES_NOT_SERVED = "NamespacesNotServed";
+export const EVENT_CLUSTER_PLACEHOLDER_INVALID = "ClusterPlaceholderInvalid";
+export const METRIC_PROVISIONED_CREATED_TOTAL = "secret_export_provisioned_placeholders_created_total";
+export const METRIC_PROVISIONED_DELETED_TOTAL = "secret_export_provisioned_placeholders_deleted_total";

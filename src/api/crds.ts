@@ -4,8 +4,11 @@ import { dumpYaml, loadYaml } from "@kubernetes/client-node";
 import type { V1CustomResourceColumnDefinition } from "@kubernetes/client-node";
 import type { z } from "zod";
 import {
+  CLUSTER_PLACEHOLDER_KIND,
+  CLUSTER_PLACEHOLDER_PLURAL,
   CONDITION_READY,
   GROUP,
+  OWN_GROUP,
   SECRET_EXPORT_KIND,
   SECRET_EXPORT_PLURAL,
   SECRET_IMPORT_KIND,
@@ -13,6 +16,8 @@ import {
   VERSION,
 } from "../constants.ts";
 import {
+  clusterPlaceholderSpecSchema,
+  clusterPlaceholderStatusSchema,
   secretExportSpecSchema,
   secretExportStatusSchema,
   secretImportSpecSchema,
@@ -64,9 +69,29 @@ export const secretImportCrd = () =>
     columns: [READY_COLUMN, DESCRIPTION_COLUMN, AGE_COLUMN],
   });
 
+export const clusterPlaceholderCrd = () =>
+  crd({
+    kind: CLUSTER_PLACEHOLDER_KIND,
+    plural: CLUSTER_PLACEHOLDER_PLURAL,
+    group: OWN_GROUP,
+    scope: "Cluster",
+    spec: clusterPlaceholderSpecSchema,
+    status: clusterPlaceholderStatusSchema,
+    columns: [
+      READY_COLUMN,
+      {
+        name: "Namespaces",
+        type: "integer",
+        jsonPath: ".status.namespacesServed",
+        description: "How many matching namespaces have the placeholder",
+      },
+      AGE_COLUMN,
+    ],
+  });
+
 /** The files of crds/: what `npm run crds` writes and a test compares with the committed ones. */
 export function crdFiles(): { name: string; content: string }[] {
-  return [secretExportCrd(), secretImportCrd()].map((definition) => ({
+  return [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd()].map((definition) => ({
     name: `${definition.spec.names.plural}.yaml`,
     content: `# Generated from src/api/schemas.ts by \`npm run crds\`; do not edit.\n${toYaml(definition)}`,
   }));
@@ -78,18 +103,21 @@ interface CrdSource {
   spec: z.ZodType;
   status: z.ZodType;
   columns: V1CustomResourceColumnDefinition[];
+  /** secretgen.carvel.dev and Namespaced unless said otherwise. */
+  group?: string;
+  scope?: "Namespaced" | "Cluster";
 }
 
 /** A CustomResourceDefinition in wire format, as kubectl would send it. */
-function crd({ kind, plural, spec, status, columns }: CrdSource) {
+function crd({ kind, plural, spec, status, columns, group = GROUP, scope = "Namespaced" }: CrdSource) {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.${GROUP}` },
+    metadata: { name: `${plural}.${group}` },
     spec: {
-      group: GROUP,
+      group,
       names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-      scope: "Namespaced",
+      scope,
       versions: [
         {
           name: VERSION,

@@ -3,7 +3,14 @@
 // carvel's YAML applies unchanged; everything carvel only reports in status (an export with no
 // destination, `values` that do not fit the operator) is left to the controller to report too.
 import { z } from "zod";
-import type { Condition, FieldProblem, GenericStatus, SecretExportSpec } from "../core/types.ts";
+import type {
+  ClusterPlaceholderStatus,
+  Condition,
+  FieldProblem,
+  GenericStatus,
+  NamespaceNotServed,
+  SecretExportSpec,
+} from "../core/types.ts";
 
 const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
 const NON_EMPTY = "Expected to be non-empty";
@@ -118,3 +125,56 @@ function fieldPath(path: readonly PropertyKey[]): string {
     return IDENTIFIER.test(name) ? `${field}.${name}` : `${field}[${JSON.stringify(name)}]`;
   }, "spec");
 }
+
+// ClusterPlaceholder (secret-export.dev/v1alpha1, SPEC §10): ours, so its schema is as strict as the
+// API server allows; what it cannot check (name syntax, globs, label selectors) is reported in status.
+
+export const clusterPlaceholderSpecSchema = z.object({
+  secretName: z.string().min(1).describe("The placeholder Secret to keep in every matching namespace."),
+  namespaces: z
+    .object({
+      names: z
+        .array(z.string())
+        .optional()
+        .describe("Namespace names or globs; globs skip namespaces excluded from wildcard matching."),
+      selector: labelSelectorSchema.optional().describe("Matches namespaces whose labels match."),
+      annotations: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe("Matches namespaces that carry all of these annotations with these values."),
+      withPods: labelSelectorSchema
+        .optional()
+        .describe("Matches namespaces with at least one pod whose labels match (labels only)."),
+    })
+    .describe("Where placeholders are kept: a namespace matches if any of the given conditions holds."),
+  serviceAccounts: z
+    .array(z.string())
+    .optional()
+    .describe("ServiceAccounts in each matching namespace whose imagePullSecrets get the placeholder."),
+});
+
+export const namespaceNotServedSchema = z.object({
+  namespace: z.string(),
+  reason: z.string(),
+  message: z.string(),
+}) satisfies z.ZodType<NamespaceNotServed>;
+
+export const clusterPlaceholderStatusSchema = z.object({
+  observedGeneration: z.int().min(0).optional(),
+  conditions: z.array(conditionSchema).optional(),
+  namespacesServed: z.int().min(0).optional().describe("How many matching namespaces have the placeholder."),
+  namespacesNotServed: z
+    .array(namespaceNotServedSchema)
+    .optional()
+    .describe("Matching namespaces without the placeholder, and why; the first few, by name."),
+  namespacesNotServedCount: z
+    .int()
+    .min(0)
+    .optional()
+    .describe("How many matching namespaces are not served."),
+}) satisfies z.ZodType<ClusterPlaceholderStatus>;
+
+export type ClusterPlaceholderSpec = z.infer<typeof clusterPlaceholderSpecSchema>;
+
+export const parseClusterPlaceholderSpec = (spec: unknown): ParsedSpec<ClusterPlaceholderSpec> =>
+  parseSpec(clusterPlaceholderSpecSchema, spec);

@@ -25,6 +25,10 @@ export interface Queues {
   placeholders: WorkQueue;
   exports: WorkQueue;
   imports: WorkQueue;
+  /** ClusterPlaceholder status, by name. */
+  clusterPlaceholders: WorkQueue;
+  /** One ClusterPlaceholder in one namespace: `<name>/<namespace>`. */
+  provisions: WorkQueue;
 }
 
 export const MERGE_PATCH = "application/merge-patch+json";

@@ -19,6 +19,7 @@ import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
+import { type ClusterPlaceholders, createClusterPlaceholders } from "./cluster-placeholders.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
@@ -76,14 +77,29 @@ export function createController(options: ControllerOptions) {
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("secretimport"),
     }),
+    clusterPlaceholders: createWorkQueue({
+      worker: worker("clusterplaceholder", (ctx, key) => provisioning.reconcileStatus(ctx, key)),
+      concurrency: options.concurrency,
+      hooks: options.metrics?.queueHooks("clusterplaceholder"),
+    }),
+    provisions: createWorkQueue({
+      worker: worker("provision", (ctx, key) => provisioning.reconcileProvision(ctx, key)),
+      concurrency: options.concurrency,
+      hooks: options.metrics?.queueHooks("provision"),
+    }),
   };
+  const queuesNow = () => (reconciling ? queues : undefined);
+  const provisioning: ClusterPlaceholders = createClusterPlaceholders({
+    http,
+    state: () => state,
+    queues: queuesNow,
+    onError: (name, err, attempt) =>
+      log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff"),
+    onProvisioned: (action) => options.metrics?.provisioned(action),
+  });
   const state: ClusterState = createClusterState(
     http,
-    changeHandlers(
-      () => (reconciling ? queues : undefined),
-      () => state,
-      log,
-    ),
+    changeHandlers(queuesNow, () => state, provisioning, log),
   );
   const shared: Omit<Context, "rewrites"> = {
     http,
@@ -102,19 +118,20 @@ export function createController(options: ControllerOptions) {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);
     for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
     for (const entry of state.imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
+    provisioning.enqueueAll(queues);
   }
 
   return {
     state,
     /** Resolves once every cache has synced. */
-    startCaches: () => state.start(),
+    startCaches: () => Promise.all([state.start(), provisioning.start()]).then(() => {}),
     /** Starts reconciling; call after the caches synced (and, with leader election, once leading). */
     startReconciling() {
       reconciling = true;
       enqueueAll();
       resync = setInterval(enqueueAll, options.resyncPeriodMs);
     },
-    ready: () => state.synced() && state.healthy(),
+    ready: () => state.synced() && state.healthy() && provisioning.synced() && provisioning.healthy(),
     /** Queues every placeholder, export and import now, as the periodic resync does. */
     resyncNow: enqueueAll,
     /** Stops taking work, finishes in-flight reconciles, stops the caches. */
@@ -123,6 +140,7 @@ export function createController(options: ControllerOptions) {
       clearInterval(resync);
       await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       state.stop();
+      provisioning.stop();
     },
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
@@ -135,6 +153,7 @@ export function createController(options: ControllerOptions) {
 function changeHandlers(
   queuesNow: () => Queues | undefined,
   stateNow: () => ClusterState,
+  provisioning: ClusterPlaceholders,
   log: Logger,
 ): ChangeHandlers {
   const placeholdersReachedBy = (entry: ExportEntry | undefined) =>
@@ -150,6 +169,7 @@ function changeHandlers(
       if (!queues) return;
       for (const key of stateNow().placeholdersIn(name)) queues.placeholders.add(key);
       for (const key of stateNow().importsIn(name)) queues.imports.add(key);
+      provisioning.namespaceChanged(queues, name);
       for (const entry of stateNow().exports.values()) {
         if (reached(entry, previous) !== reached(entry, next)) {
           queues.exports.addAfter(`${entry.namespace}/${entry.name}`, EXPORT_COUNT_DELAY_MS);
@@ -171,6 +191,7 @@ function changeHandlers(
       if (!queues) return;
       if (isPlaceholder(previous?.annotations) || isPlaceholder(next?.annotations))
         queues.placeholders.add(key);
+      if (previous === undefined || next === undefined) provisioning.secretChanged(queues, key);
       if (previous?.resourceVersion === next?.resourceVersion) return;
       // Imports of this source, and one that wants its copy where this Secret is.
       for (const i of stateNow().importsOf(key)) queues.imports.add(i);
@@ -185,6 +206,7 @@ function changeHandlers(
       const queues = queuesNow();
       if (!queues) return;
       if (previous?.placeholder || next?.placeholder) queues.placeholders.add(key);
+      if (previous === undefined || next === undefined) provisioning.secretChanged(queues, key);
       if (previous && next && previous.resourceVersion === next.resourceVersion) return;
       if (stateNow().exports.get(key) !== undefined) queues.exports.add(key);
       if (stateNow().imports.get(key) !== undefined) queues.imports.add(key);

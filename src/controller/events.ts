@@ -24,8 +24,10 @@ export function eventRecorder(
   return {
     async emit(object, type, reason, message) {
       const now = toSeconds(new Date());
+      // Events about a cluster-scoped object (namespace "") live in default, as kubectl looks for them.
+      const namespace = object.namespace || "default";
       const body = {
-        metadata: { generateName: `${object.name}.`, namespace: object.namespace },
+        metadata: { generateName: `${object.name}.`, namespace },
         involvedObject: object,
         type,
         reason,
@@ -37,9 +39,8 @@ export function eventRecorder(
         lastTimestamp: now,
         count: 1,
       };
-      await write(`/api/v1/namespaces/${object.namespace}/events`, { method: "POST", body }).catch(
-        (err: unknown) =>
-          log.warn({ err, reason, object: `${object.namespace}/${object.name}` }, "could not record event"),
+      await write(`/api/v1/namespaces/${namespace}/events`, { method: "POST", body }).catch((err: unknown) =>
+        log.warn({ err, reason, object: `${object.namespace}/${object.name}` }, "could not record event"),
       );
     },
   };

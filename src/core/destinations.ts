@@ -15,7 +15,7 @@ export interface CompiledExport {
   readonly jsonPathSelector: readonly JsonPathRequirement[];
 }
 
-interface Glob {
+export interface Glob {
   field: string;
   pattern: string;
   matcher: Minimatch;
@@ -112,9 +112,25 @@ function staticEntries(spec: SecretExportSpec): { field: string; value: string }
 }
 
 function compileStaticList(spec: SecretExportSpec, problems: FieldProblem[]) {
+  return compileEntries(staticEntries(spec), problems);
+}
+
+/** Names and globs listed at `field` (`field[i]`), checked as toNamespaces entries are. */
+export function compileNamespaceNames(values: readonly string[], field: string, problems: FieldProblem[]) {
+  return compileEntries(
+    values.map((value, i) => ({ field: `${field}[${i}]`, value })),
+    problems,
+  );
+}
+
+/** How a glob entry reads in a reason: `spec.toNamespaces[0] "team-*"`. */
+export const globEntry = (glob: { field: string; pattern: string }): string =>
+  `${glob.field} ${JSON.stringify(glob.pattern)}`;
+
+function compileEntries(entries: { field: string; value: string }[], problems: FieldProblem[]) {
   const names = new Map<string, string>();
   const globs: Glob[] = [];
-  for (const { field, value } of staticEntries(spec)) {
+  for (const { field, value } of entries) {
     if (value === "") {
       problems.push({
         field,

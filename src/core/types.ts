@@ -73,6 +73,21 @@ export interface GenericStatus {
   friendlyDescription?: string;
 }
 
+/** A matching namespace a ClusterPlaceholder could not serve, and why. */
+export interface NamespaceNotServed {
+  namespace: string;
+  reason: string;
+  message: string;
+}
+
+export interface ClusterPlaceholderStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  namespacesServed?: number;
+  namespacesNotServed?: NamespaceNotServed[];
+  namespacesNotServedCount?: number;
+}
+
 /** A problem with user input, naming the field and saying what to do. */
 export interface FieldProblem {
   field: string;

@@ -5,6 +5,11 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { kubeHttp } from "../runtime/kube-http.ts";
 import { explain } from "./explain.ts";
 import { readCluster } from "./read-cluster.ts";
+import {
+  explainClusterPlaceholders,
+  readClusterPlaceholders,
+  renderClusterPlaceholders,
+} from "./cluster-placeholders.ts";
 import { renderText } from "./render.ts";
 
 export const EXPLAIN_USAGE = `usage: secret-export-controller explain --namespace N [--secret NAME]
@@ -85,10 +90,16 @@ export async function explainCommand(argv: string[]): Promise<number> {
     const kubeConfig = new KubeConfig();
     if (args.kubeconfig) kubeConfig.loadFromFile(args.kubeconfig);
     else kubeConfig.loadFromDefault();
-    const input = await readCluster(kubeHttp(kubeConfig), { namespace: args.namespace, secret: args.secret });
+    const http = kubeHttp(kubeConfig);
+    const input = await readCluster(http, { namespace: args.namespace, secret: args.secret });
     const explanation = explain(input);
+    const clusterPlaceholders = explainClusterPlaceholders(
+      await readClusterPlaceholders(http, args.namespace),
+    );
     const text =
-      args.output === "json" ? `${JSON.stringify(explanation, null, 2)}\n` : renderText(explanation);
+      args.output === "json"
+        ? `${JSON.stringify({ ...explanation, clusterPlaceholders }, null, 2)}\n`
+        : renderText(explanation) + renderClusterPlaceholders(clusterPlaceholders, args.namespace);
     await write(process.stdout, text);
     return 0;
   } catch (err) {

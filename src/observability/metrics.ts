@@ -6,6 +6,8 @@ import {
   METRIC_IMPORTS,
   METRIC_LEADER_STATUS,
   METRIC_PLACEHOLDERS,
+  METRIC_PROVISIONED_CREATED_TOTAL,
+  METRIC_PROVISIONED_DELETED_TOTAL,
   METRIC_RECONCILE_ERRORS_TOTAL,
   METRIC_RECONCILE_TIME_SECONDS,
   METRIC_RECONCILE_TOTAL,
@@ -87,8 +89,21 @@ export function createMetrics(host: string) {
     registers,
   });
 
+  const provisionedCreated = new Counter({
+    name: METRIC_PROVISIONED_CREATED_TOTAL,
+    help: "Placeholders ClusterPlaceholders created",
+    registers,
+  });
+  const provisionedDeleted = new Counter({
+    name: METRIC_PROVISIONED_DELETED_TOTAL,
+    help: "Placeholders ClusterPlaceholders deleted (namespace no longer matching, or ClusterPlaceholder deleted)",
+    registers,
+  });
+
   return {
     registry,
+    provisioned: (action: "created" | "deleted") =>
+      (action === "created" ? provisionedCreated : provisionedDeleted).inc(),
     queueHooks(controller: string): WorkQueueHooks {
       return {
         depth: (n) => depth.set({ name: controller }, n),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { crdFiles, secretExportCrd, secretImportCrd } from "../../src/api/crds.ts";
+import { clusterPlaceholderCrd, crdFiles, secretExportCrd, secretImportCrd } from "../../src/api/crds.ts";
 import type { StructuralSchema } from "../../src/api/structural-schema.ts";
 
 const committed = (name: string) => readFileSync(new URL(`../../crds/${name}`, import.meta.url), "utf8");
@@ -10,7 +10,7 @@ test("the committed CRDs are generated from the zod schemas (run `npm run crds` 
   const files = crdFiles();
   assert.deepEqual(
     files.map((file) => file.name),
-    ["secretexports.yaml", "secretimports.yaml"],
+    ["secretexports.yaml", "secretimports.yaml", "clusterplaceholders.yaml"],
   );
   for (const { name, content } of files) {
     assert.ok(committed(name) === content, `crds/${name} is stale: run \`npm run crds\``);
@@ -138,7 +138,7 @@ test("SecretImport: fromNamespace is optional at apply time, so carvel YAML with
 });
 
 test("no status field is required, as in carvel's CRD, so statuses carvel wrote stay valid", () => {
-  for (const crd of [secretExportCrd(), secretImportCrd()]) {
+  for (const crd of [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd()]) {
     assert.equal(openApi(crd).properties.status.required, undefined);
   }
 });
@@ -156,6 +156,52 @@ test("status conditions are typed like metav1.Condition, carvel's fields include
     "lastTransitionTime",
     "observedGeneration",
   ]);
+});
+
+test("ClusterPlaceholder: cluster-scoped, in our own group secret-export.dev, with a status subresource", () => {
+  const crd = clusterPlaceholderCrd();
+  assert.equal(crd.metadata.name, "clusterplaceholders.secret-export.dev");
+  assert.equal(crd.spec.group, "secret-export.dev");
+  assert.equal(crd.spec.scope, "Cluster");
+  assert.deepEqual(crd.spec.names, {
+    kind: "ClusterPlaceholder",
+    listKind: "ClusterPlaceholderList",
+    plural: "clusterplaceholders",
+    singular: "clusterplaceholder",
+  });
+  assert.equal(version(crd).name, "v1alpha1");
+  assert.deepEqual(version(crd).subresources, { status: {} });
+});
+
+test("ClusterPlaceholder: printer columns Ready, Namespaces (served) and Age", () => {
+  const columns = version(clusterPlaceholderCrd()).additionalPrinterColumns;
+  assert.deepEqual(
+    columns.map((c) => [c.name, c.jsonPath]),
+    [
+      ["Ready", '.status.conditions[?(@.type=="Ready")].status'],
+      ["Namespaces", ".status.namespacesServed"],
+      ["Age", ".metadata.creationTimestamp"],
+    ],
+  );
+});
+
+test("ClusterPlaceholder: secretName is required and non-empty; the namespace conditions are all optional", () => {
+  const cpSpec = openApi(clusterPlaceholderCrd()).properties.spec;
+  assert.deepEqual(cpSpec.required, ["secretName", "namespaces"]);
+  assert.equal(cpSpec.properties?.secretName?.minLength, 1);
+  const namespaces = cpSpec.properties?.namespaces;
+  assert.equal(namespaces?.required, undefined);
+  assert.deepEqual(Object.keys(namespaces?.properties ?? {}), [
+    "names",
+    "selector",
+    "annotations",
+    "withPods",
+  ]);
+  assert.deepEqual(cpSpec.properties?.serviceAccounts, {
+    type: "array",
+    items: { type: "string" },
+    description: "ServiceAccounts in each matching namespace whose imagePullSecrets get the placeholder.",
+  });
 });
 
 test("the YAML is written in wire format, never with client-node's model names", () => {
