@@ -26,7 +26,7 @@ if (binary !== undefined) useController();
 
 /** An app as users write it: a placeholder (`.dockerconfigjson` is `{}\n`, base64 `e30K`) and a ConfigMap. */
 async function appManifest(dir: string, namespace: string, color: string): Promise<string> {
-  const file = join(dir, "app.json");
+  const file = join(dir, "app.yaml");
   const placeholder = {
     apiVersion: "v1",
     kind: "Secret",
@@ -40,7 +40,8 @@ async function appManifest(dir: string, namespace: string, color: string): Promi
     metadata: { name: "settings", namespace },
     data: { color },
   };
-  await writeFile(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: [placeholder, settings] }));
+  // Two YAML documents (JSON is YAML).
+  await writeFile(file, `${JSON.stringify(placeholder)}\n---\n${JSON.stringify(settings)}\n`);
   return file;
 }
 
@@ -139,16 +140,13 @@ test(
     const command = (wait: string) =>
       promisify(execFile)(
         "bash",
-        [
-          "-c",
-          `"$KAPP" deploy -a secret-export-controller -f <(kubectl kustomize config/) ${wait} --yes --tty=false`,
-        ],
+        ["-c", `"$KAPP" deploy -a secret-export-controller -f <(kubectl kustomize config/) ${wait} --yes`],
         {
           cwd: resolve(import.meta.dirname, ".."),
           env: { ...process.env, KAPP: binary, KUBECONFIG: plane.kubeconfigPath },
           maxBuffer: 16 * 1024 * 1024,
         },
-      ).then(({ stdout }) => stdout);
+      ).then(({ stdout, stderr }) => stdout + stderr);
 
     const installed = await command("--wait=false");
     assert.match(opSummary(installed), /^\d+ create, 0 delete, 0 update$/);

@@ -1,8 +1,6 @@
 // A placeholder managed with `kubectl apply`, the way application manifests are: what re-applying the
 // unchanged manifest does to the credentials the controller filled in (README "Placeholders under
-// kubectl apply and kapp"). The same with `kapp deploy` is not tested: kapp cannot be built on the test
-// machines (the Go module proxy answers 403 for carvel.dev/kapp, github.com/carvel-dev/kapp,
-// github.com/vmware-tanzu/carvel-kapp and github.com/k14s/kapp, and no npm package ships it).
+// kubectl apply and kapp"). The same with `kapp deploy` is e2e/kapp.test.ts.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

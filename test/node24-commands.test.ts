@@ -41,16 +41,23 @@ async function withOldNode(command: string, args: string[]) {
 
 const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(node:internal)/m;
 
-test("every npm script runs through the project's Node 24 setup", () => {
+/**
+ * Scripts that need no Node 24: tsc runs on any Node since 14, and the Dockerfile's build stage runs
+ * `npm run build` with only package.json, the lock file, tsconfig and src/ (no scripts/).
+ */
+const ANY_NODE = new Set(["build"]);
+
+test("every npm script but the build runs through the project's Node 24 setup", () => {
   const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
     scripts: Record<string, string>;
   };
   for (const [name, command] of Object.entries(scripts))
-    assert.match(
-      command,
-      /^(exec )?bash scripts\/(with-node24|with-node24-path|test)\.sh( |$)/,
-      `npm run ${name}`,
-    );
+    if (!ANY_NODE.has(name))
+      assert.match(
+        command,
+        /^(exec )?bash scripts\/(with-node24|with-node24-path|test)\.sh( |$)/,
+        `npm run ${name}`,
+      );
 });
 
 const COMMANDS: { command: string; args: string[]; code: number; says: RegExp }[] = [

@@ -2,8 +2,9 @@
 // secretgen-controller (as it ships: controller-runtime's client limit of 20 QPS, burst 30) on the same
 // control plane, the same carvel-compatible fixtures, and the same watch-based clock, which judges
 // both by the placeholders' data alone. Carvel's CRDs replace ours while it runs.
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { loadAllYaml } from "@kubernetes/client-node";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { freePort } from "../../dev/processes.ts";
@@ -32,12 +33,9 @@ export function carvelBinary(): string {
   return path;
 }
 
-/** bench/carvel/crds.yml as objects (kubectl reads the YAML). */
-function carvelCrds(): KubeObject[] {
-  const list = JSON.parse(
-    execFileSync("kubectl", ["create", "--dry-run=client", "-o", "json", "-f", CRDS], { encoding: "utf8" }),
-  ) as { items?: KubeObject[] } & KubeObject;
-  return list.items ?? [list];
+/** bench/carvel/crds.yml as objects. */
+async function carvelCrds(): Promise<KubeObject[]> {
+  return loadAllYaml(await readFile(CRDS, "utf8")) as KubeObject[];
 }
 
 async function carvelFanoutAndRotate(ctx: Context, binary: string): Promise<FanoutAndRotate> {
@@ -103,11 +101,12 @@ export const compareCarvel: Scenario = {
   name: "compare-carvel",
   async run(ctx: Context, { n }: Round) {
     const binary = carvelBinary();
+    const crds = await carvelCrds();
     const { defaults } = ctx.options;
     log(`N=${n}: ours (${defaults.name}) on carvel-compatible fixtures`);
     const ours = await fanoutAndRotate(ctx, defaults, false);
     log(`N=${n}: carvel's secretgen-controller (${binary}), its CRDs in place of ours`);
-    await installCrds(ctx.http, carvelCrds());
+    await installCrds(ctx.http, crds);
     let carvel: FanoutAndRotate;
     try {
       carvel = await carvelFanoutAndRotate(ctx, binary);

@@ -156,7 +156,7 @@ export function rowsOf(n: number, config: string, run: FanoutAndRotate, limitMs?
     planeCpuMs: m.planeCpuMs,
     rssMb: m.rssMb,
     notes:
-      scenario === "fanout"
+      scenario === "fanout" && run.fanout.cachesSyncedMs !== undefined
         ? `caches synced at ${sec(run.fanout.cachesSyncedMs)}; ${codes(m.writesByCode)}`
         : codes(m.writesByCode),
   }));

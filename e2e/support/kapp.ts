@@ -21,15 +21,15 @@ export function findKapp(): string | undefined {
   }
 }
 
-/** `kapp ...args --yes` with this kubeconfig, from the repository root; stdout (kapp's change table and summary). */
+/** `kapp ...args --yes` with this kubeconfig, from the repository root; its output (the change table and the "Op:" summary). */
 export async function kapp(binary: string, kubeconfig: string, ...args: string[]): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)(binary, [...args, "--yes", "--tty=false"], {
+    const { stdout, stderr } = await promisify(execFile)(binary, [...args, "--yes"], {
       cwd: root,
       env: { ...process.env, KUBECONFIG: kubeconfig },
       maxBuffer: 16 * 1024 * 1024,
     });
-    return stdout;
+    return stdout + stderr;
   } catch (err) {
     const { stderr, stdout } = err as { stderr?: string; stdout?: string };
     throw new Error(`kapp ${args.join(" ")} failed:\n${stderr ?? ""}${stdout ?? ""}`, { cause: err });
