@@ -9,6 +9,7 @@ import {
   REASON_CONFLICT,
   REASON_INVALID_DOCKER_CONFIG,
   REASON_INVALID_SPEC,
+  REASON_SOURCE_IS_PLACEHOLDER,
   SECRET_EXPORT_KIND,
   SECRET_EXPORT_PLURAL,
 } from "../constants.ts";
@@ -16,7 +17,7 @@ import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
-import type { ExportEntry } from "../views/views.ts";
+import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
   const entry = ctx.state.exports.get(key);
@@ -62,11 +63,15 @@ async function sourceOf(ctx: Context, entry: ExportEntry) {
     return {
       resourceVersion: docker.resourceVersion,
       type: docker.type,
+      placeholder: isPlaceholder(docker.annotations),
       parsed: ctx.state.parsedSource(docker),
     };
   }
-  return ctx.state.sourceData(key);
+  const other = await ctx.state.sourceData(key);
+  return other && { ...other, placeholder: isPlaceholder(other.annotations) };
 }
+
+const INVALID = new Set([REASON_INVALID_SPEC, REASON_INVALID_DOCKER_CONFIG, REASON_SOURCE_IS_PLACEHOLDER]);
 
 const readyReason = (conditions: ExportEntry["status"]["conditions"]) =>
   conditions?.find((c) => c.type === CONDITION_READY)?.reason;
@@ -87,7 +92,7 @@ async function reportTransition(
   };
   if (after.reason === REASON_CONFLICT) {
     await ctx.events.emit(involved, "Warning", EVENT_CONFLICT_DETECTED, after.message);
-  } else if (after.reason === REASON_INVALID_SPEC || after.reason === REASON_INVALID_DOCKER_CONFIG) {
+  } else if (INVALID.has(after.reason)) {
     await ctx.events.emit(involved, "Warning", EVENT_EXPORT_INVALID, after.message);
   }
   if (before === REASON_CONFLICT) {

@@ -5,14 +5,17 @@ import {
   LABEL_IMPORTED,
   MESSAGE_IMPORT_INTO_OWN_NAMESPACE,
   MESSAGE_NO_MATCHING_EXPORT,
+  MESSAGE_SOURCE_IS_PLACEHOLDER,
   REASON_IMPORTED,
   REASON_INVALID_SPEC,
   REASON_NO_MATCHING_EXPORT,
   REASON_SECRET_EXISTS,
+  REASON_SOURCE_IS_PLACEHOLDER,
   REASON_UNSUPPORTED_TYPE,
   SECRET_IMPORT_KIND,
   SECRET_TYPE_SERVICE_ACCOUNT_TOKEN,
 } from "../constants.ts";
+import { isPlaceholder } from "./candidates.ts";
 import type { Outcome } from "./conditions.ts";
 import type { FieldProblem, StringMap } from "./types.ts";
 
@@ -25,7 +28,7 @@ export interface ImportFacts {
   /** The parsed spec, or what is wrong with it. */
   spec: { ok: true; fromNamespace: string } | { ok: false; problems: FieldProblem[] };
   /** The export fromNamespace/name reaches this namespace and its source exists. */
-  source: { type: string; data: StringMap } | undefined;
+  source: { type: string; data: StringMap; annotations: StringMap } | undefined;
   /** The Secret namespace/name as it is now, if any. */
   existing: ExistingSecret | undefined;
 }
@@ -92,6 +95,12 @@ export function decideImport(facts: ImportFacts): ImportDecision {
   }
   if (facts.source === undefined) {
     return { outcome: failed(REASON_NO_MATCHING_EXPORT, MESSAGE_NO_MATCHING_EXPORT), action: removeOurs };
+  }
+  if (isPlaceholder(facts.source.annotations)) {
+    return {
+      outcome: failed(REASON_SOURCE_IS_PLACEHOLDER, MESSAGE_SOURCE_IS_PLACEHOLDER),
+      action: removeOurs,
+    };
   }
   if (facts.source.type === SECRET_TYPE_SERVICE_ACCOUNT_TOKEN) {
     const message = `Secrets of type ${SECRET_TYPE_SERVICE_ACCOUNT_TOKEN} are not imported: the token controller would wipe the copy. Export a Secret of another type`;

@@ -8,7 +8,8 @@ import {
   type SecretImportSpec,
   type SecretImportStatus,
 } from "../api/schemas.ts";
-import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../constants.ts";
+import { ANNOTATION_WEIGHT } from "../constants.ts";
+import { isPlaceholder } from "../core/candidates.ts";
 import { type CompiledExport, compileExport } from "../core/destinations.ts";
 import type {
   ExportView,
@@ -92,8 +93,7 @@ export function secretView(o: KubeObject): SecretView {
   };
 }
 
-export const isPlaceholder = (annotations: StringMap | undefined): boolean =>
-  annotations !== undefined && Object.hasOwn(annotations, ANNOTATION_IMAGE_PULL_SECRET);
+export { isPlaceholder };
 
 export interface SecretMetadata {
   uid: string;

@@ -24,7 +24,7 @@ const facts = (overrides: Partial<ImportFacts> = {}): ImportFacts => ({
   labels: LABELS,
   annotations: ANNOTATIONS,
   spec: { ok: true, fromNamespace: "platform" },
-  source: { type: "Opaque", data: SOURCE_DATA },
+  source: { type: "Opaque", annotations: {}, data: SOURCE_DATA },
   existing: undefined,
   ...overrides,
 });
@@ -72,7 +72,13 @@ const DELETE_OURS: Action = { kind: "delete", uid: "copy-uid", resourceVersion: 
 const NONE: Action = { kind: "none" };
 const SA_TOKEN = {
   type: "kubernetes.io/service-account-token",
+  annotations: {},
   data: { token: b64("t"), "ca.crt": b64("c") },
+};
+const PLACEHOLDER_SOURCE = {
+  type: "kubernetes.io/dockerconfigjson",
+  annotations: { "secretgen.carvel.dev/image-pull-secret": "" },
+  data: { ".dockerconfigjson": b64("{}") },
 };
 const OWN_NAMESPACE_MESSAGE =
   "spec.fromNamespace names the SecretImport's own namespace: a Secret cannot be imported into the namespace it comes from";
@@ -94,7 +100,11 @@ const cases: Case[] = [
   {
     name: "a satisfied import copies any source type and its data verbatim",
     facts: facts({
-      source: { type: "kubernetes.io/tls", data: { "tls.crt": b64("c"), "tls.key": b64("k") } },
+      source: {
+        type: "kubernetes.io/tls",
+        annotations: {},
+        data: { "tls.crt": b64("c"), "tls.key": b64("k") },
+      },
     }),
     outcome: IMPORTED,
     action: {
@@ -104,9 +114,25 @@ const cases: Case[] = [
   },
   {
     name: "a source without data gives a copy without data keys",
-    facts: facts({ source: { type: "Opaque", data: {} } }),
+    facts: facts({ source: { type: "Opaque", annotations: {}, data: {} } }),
     outcome: IMPORTED,
     action: { kind: "create", copy: desiredCopy("Opaque", {}) },
+  },
+  {
+    name: "a placeholder as source is refused (SourceIsPlaceholder) and no copy is made",
+    facts: facts({ source: PLACEHOLDER_SOURCE }),
+    outcome: {
+      ready: false,
+      reason: "SourceIsPlaceholder",
+      message: /is a placeholder the controller fills/,
+    },
+    action: NONE,
+  },
+  {
+    name: "a source that became a placeholder has our copy deleted",
+    facts: facts({ source: PLACEHOLDER_SOURCE, existing: ourCopy() }),
+    outcome: { ready: false, reason: "SourceIsPlaceholder" },
+    action: DELETE_OURS,
   },
   {
     name: "a copy already equal to the source needs no write",
@@ -159,7 +185,7 @@ const cases: Case[] = [
   {
     name: "a source type that differs from our copy's replaces the copy (type is immutable)",
     facts: facts({
-      source: { type: "kubernetes.io/basic-auth", data: SOURCE_DATA },
+      source: { type: "kubernetes.io/basic-auth", annotations: {}, data: SOURCE_DATA },
       existing: ourCopy(),
     }),
     outcome: IMPORTED,
