@@ -5,7 +5,9 @@ import { randomUUID } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import type { SecretExportStatus } from "../api/schemas.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { parsePlaceholderStatus } from "../core/placeholder.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
@@ -18,6 +20,7 @@ import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
+import { createStatusMemo } from "./status-memo.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
@@ -89,6 +92,7 @@ export function createController(options: ControllerOptions) {
     write,
     state,
     conflicts: createConflictIndex(),
+    exportStatuses: createStatusMemo<SecretExportStatus>(),
     queues,
     events: eventRecorder(write, log, options.instance),
     log,
@@ -110,6 +114,7 @@ export function createController(options: ControllerOptions) {
     /** Starts reconciling; call after the caches synced (and, with leader election, once leading). */
     startReconciling() {
       reconciling = true;
+      seedConflicts(state, shared.conflicts);
       enqueueAll();
       resync = setInterval(enqueueAll, options.resyncPeriodMs);
     },
@@ -197,6 +202,17 @@ function changeHandlers(
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");
     },
   };
+}
+
+/**
+ * The conflicts the placeholders' status annotations record, so an export reconciled before its
+ * placeholders reports what is persisted instead of flipping to Exported and back.
+ */
+function seedConflicts(state: ClusterState, conflicts: ConflictIndex) {
+  for (const key of state.allPlaceholders()) {
+    const status = state.dockerSecrets.get(key)?.annotations[ANNOTATION_STATUS];
+    if (status !== undefined) conflicts.set(key, parsePlaceholderStatus(status).conflicts);
+  }
 }
 
 /** The domain gauges, counted from the caches at scrape time. */

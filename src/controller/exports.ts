@@ -15,16 +15,20 @@ import {
 } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
+import type { KubeObject } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
 export async function reconcileExport(ctx: Context, key: string): Promise<Result> {
-  const entry = ctx.state.exports.get(key);
-  if (entry === undefined) {
+  const cachedEntry = ctx.state.exports.get(key);
+  if (cachedEntry === undefined) {
     ctx.rewrites.forget(key);
+    ctx.exportStatuses.forget(key);
     return {};
   }
+  const status = ctx.exportStatuses.current(key, cachedEntry.resourceVersion, cachedEntry.status);
+  const entry = { ...cachedEntry, status };
   const reached = ctx.state.namespacesReachedBy(entry);
   const fields = exportStatusFields({
     problems: entry.destinations.ok ? undefined : entry.destinations.problems,
@@ -49,8 +53,9 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   const content = JSON.stringify(body);
   const wait = ctx.rewrites.delay(key, content);
   if (wait > 0) return { requeueAfterMs: wait };
-  await ctx.write(path, { method: "PATCH", body, contentType: MERGE_PATCH });
+  const written = await ctx.write<KubeObject>(path, { method: "PATCH", body, contentType: MERGE_PATCH });
   ctx.rewrites.wrote(key, content);
+  ctx.exportStatuses.wrote(key, written?.metadata?.resourceVersion, desired);
   await reportTransition(ctx, entry, readyReason(entry.status.conditions), fields.outcome);
   return {};
 }
