@@ -314,7 +314,8 @@ test("the NetworkPolicy admits to the HTTP port only namespaces labelled as metr
   assert.deepEqual(policy.spec?.policyTypes, ["Ingress"]);
   assert.deepEqual(policy.spec?.ingress, [
     {
-      from: [{ namespaceSelector: { matchLabels: { "secret-export-controller/metrics-scraper": "true" } } }],
+      // client-node's model spells `from` so.
+      _from: [{ namespaceSelector: { matchLabels: { "secret-export-controller/metrics-scraper": "true" } } }],
       ports: [{ port: "http", protocol: "TCP" }],
     },
   ]);

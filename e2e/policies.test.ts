@@ -3,7 +3,7 @@
 // apply time with a message that says why.
 import assert from "node:assert/strict";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { GROUP, VERSION } from "../src/constants.ts";
 import { adminKubeConfig, eventually, ignoreNotFound, testNamespace, uniqueName } from "./support/cluster.ts";
@@ -19,7 +19,8 @@ before(async () => {
   await installCrds();
   // The component as a user enables it: from a kustomization of their own.
   await mkdir(overlay, { recursive: true });
-  const component = join(root, "config", "policies");
+  // kustomize takes a component's path relative to the kustomization, never absolute.
+  const component = relative(overlay, join(root, "config", "policies"));
   await writeFile(join(overlay, "kustomization.yaml"), `components:\n  - ${component}\n`);
   await kubectl("apply", "-k", overlay);
 });

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import { ANNOTATION_STATUS, CONDITION_READY } from "../constants.ts";
 import type { SecretExportStatus } from "../api/schemas.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { parsePlaceholderStatus } from "../core/placeholder.ts";
@@ -180,8 +180,8 @@ function changeHandlers(
       const entry = stateNow().exports.get(key);
       if (entry === undefined) return;
       queues.exports.add(key);
-      if (previous?.data[DOCKER_CONFIG_JSON_KEY] !== next?.data[DOCKER_CONFIG_JSON_KEY])
-        for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
+      // Its data is not cached (state.ts): any new version may be new credentials.
+      for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
     },
     secretMetadata(key, previous, next) {
       const queues = queuesNow();

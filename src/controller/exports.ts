@@ -12,6 +12,7 @@ import {
   REASON_SOURCE_IS_PLACEHOLDER,
   SECRET_EXPORT_KIND,
   SECRET_EXPORT_PLURAL,
+  SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
 import { genericStatus, statusChanged } from "../core/conditions.ts";
 import { exportStatusFields } from "../core/export-status.ts";
@@ -62,18 +63,12 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
 
 /** The source, with its parsed .dockerconfigjson when it has that type. */
 async function sourceOf(ctx: Context, entry: ExportEntry) {
-  const key = `${entry.namespace}/${entry.name}`;
-  const docker = ctx.state.dockerSecrets.get(key);
-  if (docker !== undefined) {
-    return {
-      resourceVersion: docker.resourceVersion,
-      type: docker.type,
-      placeholder: isPlaceholder(docker.annotations),
-      parsed: ctx.state.parsedSource(docker),
-    };
-  }
-  const other = await ctx.state.sourceData(key);
-  return other && { ...other, placeholder: isPlaceholder(other.annotations) };
+  const source = await ctx.state.sourceData(`${entry.namespace}/${entry.name}`);
+  if (source === undefined) return undefined;
+  const { resourceVersion, type, annotations } = source;
+  const placeholder = isPlaceholder(annotations);
+  if (type !== SECRET_TYPE_DOCKER_CONFIG_JSON) return { resourceVersion, type, placeholder };
+  return { resourceVersion, type, placeholder, parsed: ctx.state.parsedSource(source) };
 }
 
 const INVALID = new Set([REASON_INVALID_SPEC, REASON_INVALID_DOCKER_CONFIG, REASON_SOURCE_IS_PLACEHOLDER]);
