@@ -4,6 +4,7 @@
 //   npm run bench -- [--namespaces 2000] [--series] [--sizes 500,1000,2000,5000] [--repeat 2]
 //                    [--out bench-results.json] [--config NAME=ARGS]... [--limit-concurrency 1,4,16]
 //                    [--noise 20000] [--cpu-prof] [--heap-snapshot] [--node-options "..."]
+//                    [--hostile-only]
 //
 // See docs/benchmark.md for what each scenario measures and how to read the table.
 import { execFile } from "node:child_process";
@@ -31,6 +32,7 @@ import {
   secretPath,
   SETUP_CONCURRENCY,
 } from "./fixtures.ts";
+import { hostile } from "./hostile.ts";
 import { type Row, printRows, printSeries } from "./report.ts";
 import { startTracker, type Tracker } from "./tracker.ts";
 
@@ -62,6 +64,7 @@ const { values: flags } = parseArgs({
     "heap-snapshot": { type: "boolean", default: false },
     "node-options": { type: "string" },
     noise: { type: "string", default: "20000" },
+    "hostile-only": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -69,7 +72,8 @@ if (flags.help) {
   console.log(
     "usage: npm run bench -- [--namespaces N | --series [--sizes 500,1000,2000,5000]] [--repeat R]\n" +
       "                        [--out FILE] [--config NAME=CONTROLLER_ARGS]... [--limit-concurrency 1,4,16]\n" +
-      "                        [--noise 20000] [--cpu-prof] [--heap-snapshot] [--node-options OPTIONS]",
+      "                        [--noise 20000] [--cpu-prof] [--heap-snapshot] [--node-options OPTIONS]\n" +
+      "                        [--hostile-only]",
   );
   process.exit(0);
 }
@@ -192,7 +196,7 @@ async function main() {
       runs: 0,
       snapshot: new Map(),
     };
-    for (const [i, n] of sizes.entries()) {
+    for (const [i, n] of flags["hostile-only"] ? [] : sizes.entries()) {
       const round = await runRound(ctx, n, i === sizes.length - 1);
       (results.rounds as unknown[]).push(round.json);
       rows.push(...round.rows);
@@ -200,6 +204,19 @@ async function main() {
       results.loadAverageAtEnd = loadavg();
       await writeFile(outPath, JSON.stringify(results, null, 2));
     }
+    log("hostile: tenant data the controller does not serve");
+    const logDir = runDir;
+    const hostileRows = await hostile({
+      http,
+      kubeconfig: plane.kubeconfigPath,
+      entry,
+      nodeArgs: baseNodeArgs,
+      logDir,
+      log,
+    });
+    rows.push(...hostileRows);
+    results.hostile = hostileRows;
+    await writeFile(outPath, JSON.stringify(results, null, 2));
   } finally {
     tracker?.stop();
     await plane.stop();

@@ -45,7 +45,10 @@ async function refusal(namespace: string, spec: Record<string, unknown>, annotat
       },
     });
   } catch (err) {
-    return String((err as { body?: unknown }).body ?? err);
+    const body = (err as { body?: unknown }).body;
+    return typeof body === "string"
+      ? ((JSON.parse(body) as { message?: string }).message ?? body)
+      : String(err);
   }
   await customObjects()
     .deleteNamespacedCustomObject({ ...target, name })

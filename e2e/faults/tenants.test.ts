@@ -8,16 +8,28 @@ import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { LABEL_IMPORTED } from "../../src/constants.ts";
+import { GROUP, LABEL_IMPORTED, VERSION } from "../../src/constants.ts";
 import { createController } from "../../src/controller/controller.ts";
 import { type ApiProxy, startApiProxy } from "../support/api-proxy.ts";
 import { eventually, testNamespace, uniqueName } from "../support/cluster.ts";
-import { encode, rawClient, secretsPath } from "../support/faults.ts";
-import { cred, createPlaceholder, expectReadyReason } from "../support/fixtures.ts";
+import { startControllerProcess } from "../support/controller-process.ts";
+import {
+  encode,
+  exportBody,
+  exportsPath,
+  importsPath,
+  inParallel,
+  placeholderBody,
+  rawClient,
+  secretsPath,
+  sourceBody,
+} from "../support/faults.ts";
+import { cred, createPlaceholder, expectReadyReason, readPlaceholder } from "../support/fixtures.ts";
 import { usePrivateControlPlane } from "../support/private-plane.ts";
 import { eventsFor, offer, patchExportSpec, settled, uniqueRegistry } from "../support/sharing.ts";
 
 const plane = usePrivateControlPlane();
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 type Controller = ReturnType<typeof createController> & { logPath: string };
 
@@ -40,6 +52,13 @@ async function startController(t: TestContext, kubeconfigPath = plane().kubeconf
   controller.startReconciling();
   return { ...controller, logPath };
 }
+
+const importBody = (name: string, fromNamespace: string) => ({
+  apiVersion: `${GROUP}/${VERSION}`,
+  kind: "SecretImport",
+  metadata: { name },
+  spec: { fromNamespace },
+});
 
 /** Events of one reason recorded for a SecretExport. */
 const count = async (namespace: string, name: string, reason: string) =>
@@ -78,6 +97,136 @@ test("a restart reports conflicted exports as conflicted from the start: no Conf
   const resolved = await Promise.all(["one", "two"].map((n) => count(src, n, "ConflictResolved")));
   const detected = await Promise.all(["one", "two"].map((n) => count(src, n, "ConflictDetected")));
   assert.deepEqual({ resolved, detected }, { resolved: [0, 0], detected: [1, 1] });
+});
+
+test("a tenant's 300 Secrets of 900 KiB the controller does not serve do not exhaust its 128 MiB heap", async (t) => {
+  const tenant = await testNamespace(t, "tenant");
+  const controller = startControllerProcess(
+    ["--kubeconfig", plane().kubeconfigPath, "--leader-elect", "false"],
+    {
+      NODE_OPTIONS: "--max-old-space-size=128 --max-semi-space-size=1",
+    },
+  );
+  t.after(() => controller.stop());
+  await controller.port();
+  const http = rawClient();
+  const filler = "A".repeat(900 * 1024 - 64);
+  await inParallel(range(150), 4, async (i) => {
+    const config = JSON.stringify({ auths: { [`r${i}.example`]: { auth: filler } } });
+    await http.request(secretsPath(tenant), {
+      method: "POST",
+      body: {
+        metadata: { name: `docker-${i}` },
+        type: "kubernetes.io/dockerconfigjson",
+        data: { ".dockerconfigjson": encode(config) },
+      },
+    });
+    await http.request(secretsPath(tenant), {
+      method: "POST",
+      body: {
+        metadata: { name: `forged-${i}`, labels: { [LABEL_IMPORTED]: "true" } },
+        data: { blob: Buffer.alloc(900 * 1024, i).toString("base64") },
+      },
+    });
+  });
+
+  // Still serving: a placeholder elsewhere is filled, by this process.
+  const src = await testNamespace(t, "src");
+  const app = await testNamespace(t, "app");
+  await offer(t, src, "creds", { [uniqueRegistry("after")]: cred("u", "p") }, { toNamespace: app });
+  await createPlaceholder(app);
+  const exitedEarly = controller.exited.then(
+    (code) => `the controller exited (${code}): ${controller.logPath}`,
+  );
+  const filled = eventually(
+    "the placeholder filled",
+    async () => ((await readPlaceholder(app)).auths !== undefined ? "filled" : undefined),
+    60_000,
+  );
+  assert.equal(await Promise.race([filled.catch(String), exitedEarly]), "filled");
+  assert.equal(controller.child.exitCode, null);
+});
+
+test("after random exports, sources, placeholders, imports and conflicts come and go, no internal map holds anything", async (t) => {
+  const [src1, src2, app1, app2] = [
+    await testNamespace(t, "src"),
+    await testNamespace(t, "src"),
+    await testNamespace(t, "app"),
+    await testNamespace(t, "app"),
+  ];
+  const controller = await startController(t);
+  const http = rawClient();
+  let seed = 13;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = <T>(items: readonly T[]) => items[random(items.length)] as T;
+  const registry = uniqueRegistry("shared");
+  const ignore = () => undefined;
+  const steps: (() => Promise<unknown>)[] = [
+    // Two exports offering different credentials for one registry: a conflict where both reach.
+    async () => {
+      const [from, name, to] = [pick([src1, src2]), pick(["a", "b"]), pick([app1, app2])];
+      await http
+        .request(secretsPath(from), {
+          method: "POST",
+          body: sourceBody(name, { [registry]: cred(from, name) }),
+        })
+        .catch(ignore);
+      await http
+        .request(exportsPath(from), { method: "POST", body: exportBody(name, { toNamespaces: [to] }) })
+        .catch(ignore);
+    },
+    async () => {
+      const [from, to] = [pick([src1, src2]), pick([app1, app2])];
+      await http
+        .request(secretsPath(from), {
+          method: "POST",
+          body: { metadata: { name: "opaque" }, stringData: { v: from } },
+        })
+        .catch(ignore);
+      await http
+        .request(exportsPath(from), { method: "POST", body: exportBody("opaque", { toNamespace: to }) })
+        .catch(ignore);
+      await http.request(importsPath(to), { method: "POST", body: importBody("opaque", from) }).catch(ignore);
+    },
+    () =>
+      http
+        .request(secretsPath(pick([app1, app2])), { method: "POST", body: placeholderBody("pull") })
+        .catch(ignore),
+    () =>
+      http
+        .request(`${exportsPath(pick([src1, src2]))}/${pick(["a", "b", "opaque"])}`, { method: "DELETE" })
+        .catch(ignore),
+    () =>
+      http
+        .request(`${secretsPath(pick([src1, src2]))}/${pick(["a", "b", "opaque"])}`, { method: "DELETE" })
+        .catch(ignore),
+    () => http.request(`${secretsPath(pick([app1, app2]))}/pull`, { method: "DELETE" }).catch(ignore),
+  ];
+  for (let step = 0; step < 60; step++) {
+    await pick(steps)();
+    if (random(4) === 0) await settled(controller);
+  }
+  await settled(controller);
+  for (const ns of [src1, src2]) {
+    for (const name of ["a", "b", "opaque"]) {
+      await http.request(`${exportsPath(ns)}/${name}`, { method: "DELETE" }).catch(ignore);
+      await http.request(`${secretsPath(ns)}/${name}`, { method: "DELETE" }).catch(ignore);
+    }
+  }
+  for (const ns of [app1, app2]) {
+    await http.request(`${importsPath(ns)}/opaque`, { method: "DELETE" }).catch(ignore);
+    await http.request(`${secretsPath(ns)}/pull`, { method: "DELETE" }).catch(ignore);
+  }
+  const empty = (sizes: Record<string, number>) => Object.values(sizes).every((n) => n === 0);
+  await eventually("every internal map empty", async () => {
+    await settled(controller);
+    return empty(controller.internals()) ? true : undefined;
+  }).catch((err: unknown) => {
+    throw new Error(`left behind: ${JSON.stringify(controller.internals())}`, { cause: err });
+  });
 });
 
 describe("behind a proxy", () => {

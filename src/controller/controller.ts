@@ -128,6 +128,12 @@ export function createController(options: ControllerOptions) {
       await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       state.stop();
     },
+    /** Entries in every internal map that follows the cluster (for tests that prove none leaks). */
+    internals: () => ({
+      ...state.sizes(),
+      ...shared.conflicts.sizes(),
+      exportStatuses: shared.exportStatuses.size(),
+    }),
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
   };
