@@ -35,12 +35,13 @@ import { fanout, fanoutAndRotate } from "./scenarios/fanout.ts";
 import { idle } from "./scenarios/idle.ts";
 import { limit } from "./scenarios/limit.ts";
 import { podwatch } from "./scenarios/podwatch.ts";
+import { hostileScenario } from "./scenarios/hostile.ts";
 import { provision } from "./scenarios/provision.ts";
 import { sec } from "./stats.ts";
 import { startTracker } from "./tracker.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const SCENARIOS: Scenario[] = [limit, fanout, idle, provision, podwatch, compareCarvel];
+const SCENARIOS: Scenario[] = [limit, fanout, idle, provision, podwatch, hostileScenario, compareCarvel];
 
 async function main(options: Options): Promise<void> {
   const scenarios = options.scenarios.map((name) => {

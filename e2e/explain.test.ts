@@ -3,8 +3,10 @@
 // never prints a credential.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
-import { test } from "node:test";
+import { rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { test, type TestContext } from "node:test";
+import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { promisify } from "node:util";
 import { ANNOTATION_EXCLUDED_FROM_WILDCARD } from "../src/constants.ts";
 import type {
@@ -14,7 +16,14 @@ import type {
   ReachingExport,
   NotReachingExport,
 } from "../src/explain/explain.ts";
-import { eventually, testNamespace, uniqueName } from "./support/cluster.ts";
+import {
+  adminKubeConfig,
+  eventually,
+  ignoreNotFound,
+  serviceAccountKubeConfig,
+  testNamespace,
+  uniqueName,
+} from "./support/cluster.ts";
 import { useController } from "./support/controller.ts";
 import {
   createExport,
@@ -23,6 +32,7 @@ import {
   createSource,
   createTypedSecret,
   cred,
+  expectAuths,
   expectReadyReason,
   readPlaceholder,
   readSecretIfAny,
@@ -33,8 +43,10 @@ useController();
 const execute = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 
-async function explainCli(namespace: string, ...args: string[]): Promise<string> {
-  const kubeconfig = process.env.SEC_E2E_KUBECONFIG ?? "";
+const explainCli = (namespace: string, ...args: string[]) =>
+  explainAs(process.env.SEC_E2E_KUBECONFIG ?? "", namespace, ...args);
+
+async function explainAs(kubeconfig: string, namespace: string, ...args: string[]): Promise<string> {
   const { stdout } = await execute(
     process.execPath,
     ["src/cli.ts", "explain", "--kubeconfig", kubeconfig, "--namespace", namespace, ...args],
@@ -279,6 +291,66 @@ test("explain reports rules, registries, conflicts and imports, as the controlle
     }
   });
 });
+
+test("explain needs no cluster-wide read of Secrets: a user who may get only the Secrets it explains is enough", async (t) => {
+  const src = await testNamespace(t, "xp-src");
+  const app = await testNamespace(t, "xp-app");
+  await createSource(src, "creds", { "narrow.example.com": cred("narrow-user", "narrow-pass") });
+  await createExport(t, src, "creds", { toNamespace: app });
+  await createPlaceholder(app);
+  await expectAuths(app, { "narrow.example.com": cred("narrow-user", "narrow-pass") });
+  const kubeconfig = await narrowExplainer(t, app, src);
+
+  const explained = JSON.parse(await explainAs(kubeconfig, app, "-o", "json")) as Explanation;
+  assert.deepEqual(
+    explained.placeholders.map((p) => p.registries.map((r) => [r.registry, r.export])),
+    [[["narrow.example.com", `${src}/creds`]]],
+  );
+});
+
+/**
+ * A kubeconfig file for a ServiceAccount that may get `namespace`, list SecretExports, and in
+ * `namespace` list SecretImports and Secrets; of Secrets elsewhere, it may get those in `source` only.
+ */
+async function narrowExplainer(t: TestContext, namespace: string, source: string): Promise<string> {
+  const rbac = adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  const name = uniqueName("explainer");
+  const subjects = [{ kind: "ServiceAccount", name, namespace }];
+  const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name });
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name },
+      rules: [
+        { apiGroups: [""], resources: ["namespaces"], resourceNames: [namespace], verbs: ["get"] },
+        { apiGroups: ["secretgen.carvel.dev"], resources: ["secretexports"], verbs: ["list"] },
+      ],
+    },
+  });
+  t.after(() => rbac.deleteClusterRole({ name }).catch(ignoreNotFound));
+  await rbac.createClusterRoleBinding({
+    body: { metadata: { name }, subjects, roleRef: roleRef("ClusterRole") },
+  });
+  t.after(() => rbac.deleteClusterRoleBinding({ name }).catch(ignoreNotFound));
+  const rules = {
+    [namespace]: [
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] },
+      { apiGroups: ["secretgen.carvel.dev"], resources: ["secretimports"], verbs: ["list"] },
+    ],
+    [source]: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }],
+  };
+  for (const [where, granted] of Object.entries(rules)) {
+    await rbac.createNamespacedRole({ namespace: where, body: { metadata: { name }, rules: granted } });
+    await rbac.createNamespacedRoleBinding({
+      namespace: where,
+      body: { metadata: { name }, subjects, roleRef: roleRef("Role") },
+    });
+  }
+  const kc = await serviceAccountKubeConfig(namespace, name);
+  const path = join(root, ".run", `kubeconfig-${name}.json`);
+  await writeFile(path, kc.exportConfig(), { mode: 0o600 });
+  t.after(() => rm(path, { force: true }));
+  return path;
+}
 
 test("explain exits with 2 on a usage error and 1 when the cluster cannot be read", async () => {
   await assert.rejects(

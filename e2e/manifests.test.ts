@@ -13,12 +13,13 @@ import {
   loadAllYaml,
   type V1ClusterRole,
   type V1Deployment,
+  type V1NetworkPolicy,
   type V1PodDisruptionBudget,
   type V1PolicyRule,
   type V1Role,
   type V1Service,
 } from "@kubernetes/client-node";
-import { adminKubeConfig, eventually, ignoreNotFound, testNamespace, uniqueName } from "./support/cluster.ts";
+import { adminKubeConfig, eventually, ignoreNotFound, testNamespace } from "./support/cluster.ts";
 import { installCrds } from "./support/controller.ts";
 import { startControllerProcess } from "./support/controller-process.ts";
 import {
@@ -103,6 +104,7 @@ test("kubectl apply --dry-run=server -k config/ is accepted by the API server", 
     /deployment.apps\/secret-export-controller \w+ \(server dry run\)/,
     /service\/secret-export-controller-metrics \w+ \(server dry run\)/,
     /poddisruptionbudget.policy\/secret-export-controller \w+ \(server dry run\)/,
+    /networkpolicy.networking.k8s.io\/secret-export-controller-metrics \w+ \(server dry run\)/,
   ]) {
     assert.match(out, expected);
   }
@@ -168,7 +170,15 @@ test("the ClusterRole and Role grant exactly what the controller uses, and never
     "secretgen.carvel.dev/secretimports/status: patch",
     "secretgen.carvel.dev/secretimports: list,watch",
   ]);
-  assert.deepEqual(table(role.rules), ["coordination.k8s.io/leases: create,get,update"]);
+  assert.deepEqual(table(role.rules), [
+    "coordination.k8s.io/leases: create",
+    "coordination.k8s.io/leases: get,update",
+  ]);
+  assert.deepEqual(
+    role.rules?.map((r) => r.resourceNames),
+    [undefined, ["secret-export-controller"]],
+    "get and update only the controller's own Lease; create cannot be scoped",
+  );
   assert.equal(role.metadata?.namespace, CONTROLLER_NAMESPACE);
   for (const kind of ["ClusterRoleBinding", "RoleBinding"]) {
     const binding = one<{ subjects: { kind: string; name: string; namespace: string }[] }>(objects, kind);
@@ -180,7 +190,14 @@ test("the ClusterRole and Role grant exactly what the controller uses, and never
 
 test("the API server allows the controller's ServiceAccount exactly that (SubjectAccessReviews)", async () => {
   const authz = adminKubeConfig().makeApiClient(AuthorizationV1Api);
-  const can = async (verb: string, resource: string, namespace = "", group = "", subresource = "") => {
+  const can = async (
+    verb: string,
+    resource: string,
+    namespace = "",
+    group = "",
+    subresource = "",
+    name = "",
+  ) => {
     const review = await authz.createSubjectAccessReview({
       body: {
         spec: {
@@ -190,7 +207,7 @@ test("the API server allows the controller's ServiceAccount exactly that (Subjec
             `system:serviceaccounts:${CONTROLLER_NAMESPACE}`,
             "system:authenticated",
           ],
-          resourceAttributes: { verb, resource, namespace, group, subresource },
+          resourceAttributes: { verb, resource, namespace, group, subresource, name },
         },
       },
     });
@@ -219,9 +236,9 @@ test("the API server allows the controller's ServiceAccount exactly that (Subjec
     ["list", "serviceaccounts"],
     ["watch", "serviceaccounts"],
     ["patch", "serviceaccounts", "team-a"],
-    ["get", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io"],
+    ["get", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io", "", "secret-export-controller"],
     ["create", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io"],
-    ["update", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io"],
+    ["update", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io", "", "secret-export-controller"],
   ];
   const denied: Parameters<typeof can>[] = [
     ["update", "secrets", "team-a"],
@@ -238,6 +255,8 @@ test("the API server allows the controller's ServiceAccount exactly that (Subjec
     ["update", "secretexports", "team-a", "secretgen.carvel.dev", "finalizers"],
     ["patch", "events", "team-a"],
     ["create", "events", "team-a", "events.k8s.io"],
+    ["get", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io", "", "another-lease"],
+    ["update", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io", "", "another-lease"],
     ["get", "leases", "kube-system", "coordination.k8s.io"],
     ["update", "leases", "kube-system", "coordination.k8s.io"],
     ["delete", "leases", CONTROLLER_NAMESPACE, "coordination.k8s.io"],
@@ -261,7 +280,8 @@ test("the API server allows the controller's ServiceAccount exactly that (Subjec
 
 test("under its ServiceAccount alone the controller fills placeholders, copies imports, records Events and holds the Lease", async (t) => {
   const kubeconfig = await controllerKubeConfigFile();
-  const leaseName = uniqueName("rbac-lease");
+  // The Role grants get and update on this Lease name only.
+  const leaseName = "secret-export-controller";
   const controller = startControllerProcess(
     ["--kubeconfig", kubeconfig, "--leader-election-id", leaseName, "--log-level", "debug"],
     { POD_NAMESPACE: CONTROLLER_NAMESPACE },
@@ -300,6 +320,23 @@ test("under its ServiceAccount alone the controller fills placeholders, copies i
   const log = await controller.log();
   // (Writes into a namespace being deleted are refused too, by admission: "forbidden: unable to create".)
   assert.doesNotMatch(log, /forbidden: User /, "RBAC refused no request");
+});
+
+test("the NetworkPolicy admits to the HTTP port only namespaces labelled as metrics scrapers", async () => {
+  const objects = await rendered();
+  const policy = one<V1NetworkPolicy>(objects, "NetworkPolicy");
+  const pod = one<V1Deployment>(objects, "Deployment").spec?.template.metadata?.labels ?? {};
+  for (const [key, value] of Object.entries(policy.spec?.podSelector?.matchLabels ?? {})) {
+    assert.equal(pod[key], value, "it selects the controller's Pods");
+  }
+  assert.deepEqual(policy.spec?.policyTypes, ["Ingress"]);
+  assert.deepEqual(policy.spec?.ingress, [
+    {
+      // client-node's model spells `from` so.
+      _from: [{ namespaceSelector: { matchLabels: { "secret-export-controller/metrics-scraper": "true" } } }],
+      ports: [{ port: "http", protocol: "TCP" }],
+    },
+  ]);
 });
 
 test("the Deployment, Service and PodDisruptionBudget are wired and hardened as documented", async () => {

@@ -33,12 +33,14 @@ export const REASON_CONFLICT = "Conflict";
 export const REASON_NO_MATCHING_EXPORT = "NoMatchingExport";
 export const REASON_SECRET_EXISTS = "SecretExists";
 export const REASON_UNSUPPORTED_TYPE = "UnsupportedType";
+export const REASON_SOURCE_IS_PLACEHOLDER = "SourceIsPlaceholder";
 
 /** Messages carvel users already know; kept word for word. */
 export const MESSAGE_MISSING_EXPORTED_SECRET = "Missing exported secret";
 export const MESSAGE_NO_MATCHING_EXPORT = "No matching export/secret";
 export const MESSAGE_WRONG_PLACEHOLDER_TYPE =
   "Expected secret to have type=corev1.SecretTypeDockerConfigJson, but did not";
+export const MESSAGE_SOURCE_IS_PLACEHOLDER = `The Secret carries the ${ANNOTATION_IMAGE_PULL_SECRET} annotation: it is a placeholder the controller fills, and a placeholder is never offered onward. Export the Secret the credentials come from instead`;
 export const FRIENDLY_SUCCEEDED = "Reconcile succeeded";
 export const FRIENDLY_FAILED_PREFIX = "Reconcile failed: ";
 

@@ -30,6 +30,10 @@ export interface ApiProxy {
   /** From now until heal(), answers every request with this status (open watches end first). */
   fail(status: 429 | 500 | 503): void;
   heal(): void;
+  /** From now on, every watch line reaches the client this much later (a lagging watch). */
+  delayWatches(ms: number): void;
+  /** From now on, watch lines containing `"text"` carry it unquoted: invalid JSON next to `text`. */
+  garbleWatchLines(text: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,10 @@ export async function startApiProxy(plane: {
   const stats: ProxyStats = { requests: 0, failed: 0, watches: 0, gone: 0 };
   const openWatches = new Set<{ res: ServerResponse; abort: AbortController; ended: boolean }>();
   let failing: number | undefined;
+  let delayMs = 0;
+  let garbled: string | undefined;
+  const rewrite = (line: string) =>
+    garbled !== undefined && line.includes(`"${garbled}"`) ? line.replace(`"${garbled}"`, garbled) : line;
 
   const server: Server = createServer(
     { cert: await file("apiserver.crt"), key: await file("apiserver.key") },
@@ -82,19 +90,22 @@ export async function startApiProxy(plane: {
       );
       // As the API server does, a watch's headers go out at once, before any event.
       if (watching) res.flushHeaders();
+      // Watches go line by line, each line after the delay in force when it arrived (in order).
+      const send = (write: () => void) => (watching && delayMs > 0 ? setTimeout(write, delayMs) : write());
       let partial = "";
       for await (const chunk of response.body) {
         if (watch.ended) break;
-        if (watching) {
-          const lines = (partial + (chunk as Buffer).toString()).split("\n");
-          partial = lines.pop() ?? "";
-          stats.gone += lines.filter(
-            (l) => l.startsWith('{"type":"ERROR"') && l.includes('"code":410'),
-          ).length;
+        if (!watching) {
+          res.write(chunk);
+          continue;
         }
-        res.write(chunk);
+        const lines = (partial + (chunk as Buffer).toString()).split("\n");
+        partial = lines.pop() ?? "";
+        stats.gone += lines.filter((l) => l.startsWith('{"type":"ERROR"') && l.includes('"code":410')).length;
+        const text = lines.map((l) => `${rewrite(l)}\n`).join("");
+        send(() => void (watch.ended || res.write(text)));
       }
-      if (!watch.ended) res.end();
+      send(() => void (watch.ended || res.end(partial)));
     } catch {
       if (watch.ended) return;
       if (res.headersSent) res.destroy();
@@ -135,6 +146,12 @@ export async function startApiProxy(plane: {
     },
     heal() {
       failing = undefined;
+    },
+    delayWatches(ms) {
+      delayMs = ms;
+    },
+    garbleWatchLines(text) {
+      garbled = text;
     },
     async close() {
       endWatches();

@@ -29,8 +29,12 @@ export function createConflictIndex() {
       const next = exportsOf(conflicts);
       if (conflicts.length > 0) byPlaceholder.set(placeholderKey, conflicts);
       else byPlaceholder.delete(placeholderKey);
-      for (const exportKey of previous)
-        if (!next.has(exportKey)) byExport.get(exportKey)?.delete(placeholderKey);
+      for (const exportKey of previous) {
+        const keys = byExport.get(exportKey);
+        if (next.has(exportKey) || keys === undefined) continue;
+        keys.delete(placeholderKey);
+        if (keys.size === 0) byExport.delete(exportKey);
+      }
       for (const exportKey of next) {
         const keys = byExport.get(exportKey) ?? new Set<string>();
         byExport.set(exportKey, keys.add(placeholderKey));
@@ -39,6 +43,9 @@ export function createConflictIndex() {
         (exportKey) => involvement(before, exportKey) !== involvement(conflicts, exportKey),
       );
     },
+
+    /** Entries held, per internal map (for tests that prove nothing is left behind). */
+    sizes: () => ({ byPlaceholder: byPlaceholder.size, byExport: byExport.size }),
 
     /** Registries rejected as conflicts, summed over placeholders. */
     total: () => [...byPlaceholder.values()].reduce((sum, conflicts) => sum + conflicts.length, 0),

@@ -3,9 +3,11 @@ import type { Logger } from "pino";
 import type { KubeHttp, RequestOptions } from "../runtime/kube-http.ts";
 import type { RewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import type { WorkQueue } from "../runtime/work-queue.ts";
+import type { SecretExportStatus } from "../api/schemas.ts";
 import type { ConflictIndex } from "./conflict-index.ts";
 import type { EventRecorder } from "./events.ts";
 import type { ClusterState } from "./state.ts";
+import type { StatusMemo } from "./status-memo.ts";
 
 export interface Context {
   http: KubeHttp;
@@ -15,6 +17,8 @@ export interface Context {
   /** Holds back writing an object again with what was already written there; one per controller. */
   rewrites: RewriteBackoff;
   conflicts: ConflictIndex;
+  /** SecretExport statuses written and not yet seen by the cache. */
+  exportStatuses: StatusMemo<SecretExportStatus>;
   queues: Queues;
   events: EventRecorder;
   log: Logger;

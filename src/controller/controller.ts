@@ -4,9 +4,11 @@
 import { randomUUID } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import { ANNOTATION_STATUS, CONDITION_READY } from "../constants.ts";
+import type { SecretExportStatus } from "../api/schemas.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { toSeconds } from "../core/time.ts";
+import { parsePlaceholderStatus } from "../core/placeholder.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
@@ -20,6 +22,7 @@ import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ClusterPlaceholders, createClusterPlaceholders } from "./cluster-placeholders.ts";
+import { createStatusMemo } from "./status-memo.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 
@@ -106,6 +109,7 @@ export function createController(options: ControllerOptions) {
     write,
     state,
     conflicts: createConflictIndex(),
+    exportStatuses: createStatusMemo<SecretExportStatus>(),
     queues,
     events: eventRecorder(write, log, options.instance),
     log,
@@ -128,6 +132,7 @@ export function createController(options: ControllerOptions) {
     /** Starts reconciling; call after the caches synced (and, with leader election, once leading). */
     startReconciling() {
       reconciling = true;
+      seedConflicts(state, shared.conflicts);
       enqueueAll();
       resync = setInterval(enqueueAll, options.resyncPeriodMs);
     },
@@ -142,6 +147,12 @@ export function createController(options: ControllerOptions) {
       state.stop();
       provisioning.stop();
     },
+    /** Entries in every internal map that follows the cluster (for tests that prove none leaks). */
+    internals: () => ({
+      ...state.sizes(),
+      ...shared.conflicts.sizes(),
+      exportStatuses: shared.exportStatuses.size(),
+    }),
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
     /** Keys of any queue waiting out a delay (for tests). */
@@ -199,8 +210,8 @@ function changeHandlers(
       const entry = stateNow().exports.get(key);
       if (entry === undefined) return;
       queues.exports.add(key);
-      if (previous?.data[DOCKER_CONFIG_JSON_KEY] !== next?.data[DOCKER_CONFIG_JSON_KEY])
-        for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
+      // Its data is not cached (state.ts): any new version may be new credentials.
+      for (const p of placeholdersReachedBy(entry)) queues.placeholders.add(p);
     },
     secretMetadata(key, previous, next) {
       const queues = queuesNow();
@@ -222,6 +233,17 @@ function changeHandlers(
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");
     },
   };
+}
+
+/**
+ * The conflicts the placeholders' status annotations record, so an export reconciled before its
+ * placeholders reports what is persisted instead of flipping to Exported and back.
+ */
+function seedConflicts(state: ClusterState, conflicts: ConflictIndex) {
+  for (const key of state.allPlaceholders()) {
+    const status = state.dockerSecrets.get(key)?.annotations[ANNOTATION_STATUS];
+    if (status !== undefined) conflicts.set(key, parsePlaceholderStatus(status).conflicts);
+  }
 }
 
 /** The domain gauges, counted from the caches at scrape time. */

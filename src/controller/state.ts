@@ -22,6 +22,9 @@ import {
   secretView,
 } from "../views/views.ts";
 
+/** Lists that carry Secret data page this many at a time: a page is held whole while it is read. */
+const DATA_PAGE_SIZE = 10;
+
 type OnChange<V> = (key: string, previous: V | undefined, next: V | undefined) => void;
 
 export interface ChangeHandlers {
@@ -44,10 +47,15 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
   const wrongTypeByNamespace = new Map<string, Set<string>>();
   const importsBySource = new Map<string, Set<string>>();
   const importsByNamespace = new Map<string, Set<string>>();
+  /** Import UIDs: only copies one of them controls are kept, with their data. */
+  const importUids = new Set<string>();
+  /** Data of exported sources, read once per resourceVersion; dropped with the export. */
   const fetchedSources = new Map<string, SecretView>();
-  /** Metadata events per Secret, so a read racing with a change is not kept. */
-  const events = new Map<string, number>();
+  /** Reads of sources in flight; a change of the Secret marks its read stale, so it is not kept. */
+  const reads = new Map<string, { stale: boolean; read: Promise<SecretView | undefined> }>();
   const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
+  /** dockerconfigjson Secrets kept without their data: every one but the placeholders. */
+  const withoutData = new WeakSet<SecretView>();
   const onError = (name: string) => (err: unknown, attempt: number) =>
     handlers.informerError(name, err, attempt);
 
@@ -62,7 +70,10 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     name: "secretexports",
     path: "/apis/secretgen.carvel.dev/v1alpha1/secretexports",
     view: exportEntry,
-    onChange: handlers.export,
+    onChange: (key, previous, next) => {
+      if (next === undefined) forgetSource(key);
+      handlers.export(key, previous, next);
+    },
     onError: onError("secretexports"),
   });
   const imports = informer(http, {
@@ -80,7 +91,12 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     name: "imported-copies",
     path: "/api/v1/secrets",
     labelSelector: `${LABEL_IMPORTED}=true`,
-    view: copyView,
+    pageSize: DATA_PAGE_SIZE,
+    // The label can be set by anyone who may create Secrets: only our copies are kept.
+    view: (o) => {
+      const copy = copyView(o);
+      return copy.controllerUid !== undefined && importUids.has(copy.controllerUid) ? copy : undefined;
+    },
     onChange: handlers.copy,
     onError: onError("imported-copies"),
   });
@@ -88,9 +104,10 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     name: "dockerconfigjson-secrets",
     path: "/api/v1/secrets",
     fieldSelector: `type=${SECRET_TYPE_DOCKER_CONFIG_JSON}`,
-    view: secretView,
+    pageSize: DATA_PAGE_SIZE,
+    view: dockerView,
     onChange: (key, previous, next) => {
-      if (next === undefined || previous?.resourceVersion !== next.resourceVersion) parsedSources.delete(key);
+      if (next === undefined || previous?.resourceVersion !== next.resourceVersion) secretChanged(key);
       indexPlaceholder(placeholdersByNamespace, key, isPlaceholder(next?.annotations));
       handlers.dockerSecret(key, previous, next);
     },
@@ -109,8 +126,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       secretMetadataView(o, (key) => exports.get(key) !== undefined || imports.get(key) !== undefined),
     onChange: (key, previous, next) => {
       indexPlaceholder(wrongTypeByNamespace, key, next?.placeholder === true);
-      fetchedSources.delete(key);
-      events.set(key, (events.get(key) ?? 0) + 1);
+      secretChanged(key);
       handlers.secretMetadata(key, previous, next);
     },
     onError: onError("secret-metadata"),
@@ -127,8 +143,59 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     });
   }
 
+  /** Placeholders with their data; any other dockerconfigjson Secret without it. */
+  function dockerView(o: KubeObject): SecretView {
+    const view = secretView(o);
+    if (isPlaceholder(view.annotations)) return view;
+    const stripped = { ...view, data: {} };
+    withoutData.add(stripped);
+    return stripped;
+  }
+
+  function secretChanged(key: string) {
+    fetchedSources.delete(key);
+    parsedSources.delete(key);
+    const read = reads.get(key);
+    if (read) read.stale = true;
+  }
+
+  /** Drops what is held for the source of an export that is gone. */
+  function forgetSource(key: string) {
+    secretChanged(key);
+    reads.delete(key);
+  }
+
+  /** The Secret's data, read once per resourceVersion while exported; concurrent asks share one read. */
+  async function readSource(key: string): Promise<SecretView | undefined> {
+    const pending = reads.get(key);
+    if (pending && !pending.stale) return pending.read;
+    const entry = {
+      stale: false,
+      read: readSecret(key).then((found) => {
+        if (reads.get(key) === entry) reads.delete(key);
+        const view = found && secretView(found);
+        if (view && !entry.stale && exports.get(key) !== undefined) fetchedSources.set(key, view);
+        return view;
+      }),
+    };
+    reads.set(key, entry);
+    return entry.read;
+  }
+
+  async function sourceData(key: string): Promise<SecretView | undefined> {
+    const docker = dockerSecrets.get(key);
+    if (docker !== undefined && !withoutData.has(docker)) return docker;
+    const seen = docker ?? secretMetadata.get(key);
+    const fetched = fetchedSources.get(key);
+    // Any change since the read would have been an event for it, dropping the read.
+    if (fetched && (seen === undefined || fetched.resourceVersion === seen.resourceVersion)) return fetched;
+    return readSource(key);
+  }
+
   function indexImport(key: string, entry: ImportEntry | undefined, present: boolean) {
     if (entry === undefined) return;
+    if (present) importUids.add(entry.uid);
+    else importUids.delete(entry.uid);
     const from = entry.spec.ok ? `${entry.spec.spec.fromNamespace}/${entry.name}` : undefined;
     for (const [index, indexKey] of [
       [importsBySource, from],
@@ -158,7 +225,8 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     const memo = parsedSources.get(key);
     if (memo?.resourceVersion === secret.resourceVersion) return memo.parsed;
     const parsed = parseSecretDockerConfig(secret.data);
-    parsedSources.set(key, { resourceVersion: secret.resourceVersion, parsed });
+    if (exports.get(key) !== undefined)
+      parsedSources.set(key, { resourceVersion: secret.resourceVersion, parsed });
     return parsed;
   }
 
@@ -180,22 +248,10 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     importsIn: (namespace: string): string[] => [...(importsByNamespace.get(namespace) ?? [])],
 
     /**
-     * Type and data of an exported source: from the dockerconfigjson cache, or read once per
-     * resourceVersion for other types, so only exported Secrets' data is ever held.
+     * Type and data of an exported source, read once per resourceVersion (the caches keep no
+     * source's data), so only exported Secrets' data is ever held.
      */
-    async sourceData(key: string): Promise<SecretView | undefined> {
-      const docker = dockerSecrets.get(key);
-      if (docker !== undefined) return docker;
-      const seen = secretMetadata.get(key);
-      const fetched = fetchedSources.get(key);
-      // Any change since the read would have been an event for it, dropping the read.
-      if (fetched && (seen === undefined || fetched.resourceVersion === seen.resourceVersion)) return fetched;
-      const epoch = events.get(key) ?? 0;
-      const secret = await readSecret(key);
-      if (secret !== undefined && (events.get(key) ?? 0) === epoch)
-        fetchedSources.set(key, secretView(secret));
-      return secret && secretView(secret);
-    },
+    sourceData,
 
     readSecret,
     allPlaceholders: (): string[] => [
@@ -217,8 +273,30 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     },
 
     /** The exports reaching a namespace whose source is a dockerconfigjson Secret (SPEC §3.2). */
-    candidatesFor: (namespace: NamespaceView): Candidate[] =>
-      placeholderCandidates(exports.values(), (key) => dockerSecrets.get(key), namespace, parsedSource),
+    async candidatesFor(namespace: NamespaceView): Promise<Candidate[]> {
+      const reaching = [...exports.values()].filter(
+        (e) => e.destinations.ok && reach(e.destinations.compiled, namespace).reached,
+      );
+      const docker = reaching.map((e) => `${e.namespace}/${e.name}`).filter((k) => dockerSecrets.get(k));
+      const sources = new Map(await Promise.all(docker.map(async (k) => [k, await sourceData(k)] as const)));
+      const dockerSource = (key: string) => {
+        const source = sources.get(key);
+        return source?.type === SECRET_TYPE_DOCKER_CONFIG_JSON ? source : undefined;
+      };
+      return placeholderCandidates(reaching, dockerSource, namespace, parsedSource);
+    },
+
+    /** Entries held, per internal map (for tests that prove nothing is left behind). */
+    sizes: () => ({
+      placeholdersByNamespace: placeholdersByNamespace.size,
+      wrongTypeByNamespace: wrongTypeByNamespace.size,
+      importsBySource: importsBySource.size,
+      importsByNamespace: importsByNamespace.size,
+      importUids: importUids.size,
+      fetchedSources: fetchedSources.size,
+      reads: reads.size,
+      parsedSources: parsedSources.size,
+    }),
 
     synced: () => informers.every((i) => i.synced()),
     healthy: () => informers.every((i) => i.healthy()),

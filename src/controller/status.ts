@@ -4,6 +4,7 @@ import { API_VERSION } from "../constants.ts";
 import type { Transition } from "../core/transitions.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
 import type { InvolvedObject } from "./events.ts";
+import type { KubeObject } from "../runtime/kube-http.ts";
 
 interface StatusOwner {
   namespace: string;
@@ -17,15 +18,20 @@ export async function writeStatus(
   owner: StatusOwner,
   body: unknown,
   transition: Transition,
-): Promise<void> {
+): Promise<KubeObject | undefined> {
   const { namespace, name, uid } = owner;
   const path = `/apis/${API_VERSION}/namespaces/${namespace}/${resource.plural}/${name}/status`;
-  await ctx.write(path, { method: "PATCH", body, contentType: MERGE_PATCH });
+  const written = await ctx.write<KubeObject | undefined>(path, {
+    method: "PATCH",
+    body,
+    contentType: MERGE_PATCH,
+  });
   await recordTransition(
     ctx,
     { apiVersion: API_VERSION, kind: resource.kind, namespace, name, uid },
     transition,
   );
+  return written;
 }
 
 export async function recordTransition(ctx: Context, involved: InvolvedObject, transition: Transition) {

@@ -1,17 +1,22 @@
 // The candidates for a placeholder in a namespace (SPEC §3.2), built the same way for the controller
 // (from its caches) and for `explain` (from one read of the cluster).
-import { DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import { ANNOTATION_IMAGE_PULL_SECRET, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import { reach } from "./destinations.ts";
 import { type ParsedDockerConfig, parseDockerConfig } from "./dockerconfig.ts";
 import type { Candidate } from "./placeholder.ts";
 import type { ExportView, NamespaceView, StringMap } from "./types.ts";
 
+/** A Secret the controller fills: never a source, so nothing it merged is offered onward. */
+export const isPlaceholder = (annotations: StringMap | undefined): boolean =>
+  annotations !== undefined && Object.hasOwn(annotations, ANNOTATION_IMAGE_PULL_SECRET);
+
 /**
- * The exports reaching a namespace whose source is a dockerconfigjson Secret. `dockerSource` returns
+ * The exports reaching a namespace whose source is a dockerconfigjson Secret that is not itself a
+ * placeholder (a placeholder as source would re-export, or pin, what was offered to it). `dockerSource` returns
  * the source "namespace/name" only when it exists with type kubernetes.io/dockerconfigjson; `parse`
  * reads its `.dockerconfigjson` (the controller memoises it per resourceVersion).
  */
-export function placeholderCandidates<S>(
+export function placeholderCandidates<S extends { annotations: StringMap }>(
   exports: Iterable<ExportView>,
   dockerSource: (key: string) => S | undefined,
   namespace: NamespaceView,
@@ -23,7 +28,7 @@ export function placeholderCandidates<S>(
     const verdict = reach(entry.destinations.compiled, namespace);
     const exportKey = `${entry.namespace}/${entry.name}`;
     const source = verdict.reached ? dockerSource(exportKey) : undefined;
-    if (!verdict.reached || source === undefined) continue;
+    if (!verdict.reached || source === undefined || isPlaceholder(source.annotations)) continue;
     candidates.push({
       exportKey,
       weight: entry.weight,

@@ -9,6 +9,8 @@ import {
   REASON_INVALID_DOCKER_CONFIG,
   REASON_INVALID_SPEC,
   REASON_SECRET_NOT_FOUND,
+  MESSAGE_SOURCE_IS_PLACEHOLDER,
+  REASON_SOURCE_IS_PLACEHOLDER,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../constants.ts";
 import { type Readiness, validationMessage } from "./conditions.ts";
@@ -18,8 +20,9 @@ import type { FieldProblem } from "./types.ts";
 export interface ExportFacts {
   /** What is wrong with the spec, if anything. */
   problems: FieldProblem[] | undefined;
-  /** The source Secret, undefined when it does not exist. */
-  source: { resourceVersion: string; type: string; parsed?: ParsedDockerConfig } | undefined;
+  /** The source Secret, undefined when it does not exist; `placeholder` when it is one. */
+  source:
+    { resourceVersion: string; type: string; placeholder: boolean; parsed?: ParsedDockerConfig } | undefined;
   /** Registries of this export rejected as conflicts, by the namespace of the placeholder. */
   conflicts: { registry: string; namespace: string }[];
   namespacesReached: number;
@@ -43,6 +46,10 @@ export function exportStatusFields(facts: ExportFacts): ExportStatusFields {
   }
   if (source === undefined) {
     return { outcome: failed(REASON_SECRET_NOT_FOUND, MESSAGE_MISSING_EXPORTED_SECRET), namespacesReached };
+  }
+  if (source.placeholder) {
+    const outcome = failed(REASON_SOURCE_IS_PLACEHOLDER, MESSAGE_SOURCE_IS_PLACEHOLDER);
+    return { outcome, observedSecretResourceVersion: source.resourceVersion, namespacesReached: 0 };
   }
   const observed = { observedSecretResourceVersion: source.resourceVersion, namespacesReached };
   const parsed = source.type === SECRET_TYPE_DOCKER_CONFIG_JSON ? source.parsed : undefined;

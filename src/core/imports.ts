@@ -5,14 +5,17 @@ import {
   LABEL_IMPORTED,
   MESSAGE_IMPORT_INTO_OWN_NAMESPACE,
   MESSAGE_NO_MATCHING_EXPORT,
+  MESSAGE_SOURCE_IS_PLACEHOLDER,
   REASON_IMPORTED,
   REASON_INVALID_SPEC,
   REASON_NO_MATCHING_EXPORT,
   REASON_SECRET_EXISTS,
+  REASON_SOURCE_IS_PLACEHOLDER,
   REASON_UNSUPPORTED_TYPE,
   SECRET_IMPORT_KIND,
   SECRET_TYPE_SERVICE_ACCOUNT_TOKEN,
 } from "../constants.ts";
+import { isPlaceholder } from "./candidates.ts";
 import { type Readiness, validationMessage } from "./conditions.ts";
 import { type CompileResult, reach } from "./destinations.ts";
 import type { FieldProblem, NamespaceView, StringMap } from "./types.ts";
@@ -31,7 +34,8 @@ export interface ImportFacts {
   existing: ExistingSecret | undefined;
 }
 
-export type ImportSource = { kind: "offered"; type: string; data: StringMap } | NotOffered;
+export type ImportSource =
+  { kind: "offered"; type: string; data: StringMap; annotations: StringMap } | NotOffered;
 
 /** Why the export an import names offers it nothing (SPEC §4.1). */
 export type NotOffered =
@@ -60,8 +64,12 @@ export function whyNotOffered(
 }
 
 /** The source of an export that offers it, as found. */
-export const offeredSecret = (secret: { type: string; data: StringMap } | undefined): ImportSource =>
-  secret === undefined ? { kind: "noSource" } : { kind: "offered", type: secret.type, data: secret.data };
+export const offeredSecret = (
+  secret: { type: string; data: StringMap; annotations: StringMap } | undefined,
+): ImportSource =>
+  secret === undefined
+    ? { kind: "noSource" }
+    : { kind: "offered", type: secret.type, data: secret.data, annotations: secret.annotations };
 
 export interface ExistingSecret {
   uid: string;
@@ -108,6 +116,7 @@ export type ImportWhy =
   | { kind: "invalidSpec" }
   | { kind: "ownNamespace" }
   | NotOffered
+  | { kind: "sourceIsPlaceholder" }
   | { kind: "unsupportedType" }
   | { kind: "secretExists" };
 
@@ -135,6 +144,10 @@ export function decideImport(facts: ImportFacts): ImportDecision {
   if (source.kind !== "offered") {
     const outcome = failed(REASON_NO_MATCHING_EXPORT, MESSAGE_NO_MATCHING_EXPORT);
     return { outcome, action: removeOurs, why: source };
+  }
+  if (isPlaceholder(source.annotations)) {
+    const outcome = failed(REASON_SOURCE_IS_PLACEHOLDER, MESSAGE_SOURCE_IS_PLACEHOLDER);
+    return { outcome, action: removeOurs, why: { kind: "sourceIsPlaceholder" } };
   }
   if (source.type === SECRET_TYPE_SERVICE_ACCOUNT_TOKEN) {
     const message = `Secrets of type ${SECRET_TYPE_SERVICE_ACCOUNT_TOKEN} are not imported: the token controller would wipe the copy. Export a Secret of another type`;

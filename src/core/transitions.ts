@@ -10,6 +10,7 @@ import {
   REASON_IMPORTED,
   REASON_INVALID_DOCKER_CONFIG,
   REASON_INVALID_SPEC,
+  REASON_SOURCE_IS_PLACEHOLDER,
   REASON_SECRET_EXISTS,
 } from "../constants.ts";
 import type { Readiness } from "./conditions.ts";
@@ -41,12 +42,15 @@ export const readyReason = (conditions: readonly Condition[] | undefined): strin
   conditions?.find((c) => c.type === CONDITION_READY)?.reason;
 
 /** A SecretExport whose Ready reason goes from `before` to `after.reason`. */
+/** Ready reasons that say the export itself is wrong: each new one is an ExportInvalid Event. */
+const INVALID = new Set([REASON_INVALID_SPEC, REASON_INVALID_DOCKER_CONFIG, REASON_SOURCE_IS_PLACEHOLDER]);
+
 export function exportTransition(before: string | undefined, after: Readiness): Transition {
   if (before === after.reason) return NONE;
   const events: EventSpec[] = [];
   if (after.reason === REASON_CONFLICT) {
     events.push({ type: "Warning", reason: EVENT_CONFLICT_DETECTED, message: after.message });
-  } else if (after.reason === REASON_INVALID_SPEC || after.reason === REASON_INVALID_DOCKER_CONFIG) {
+  } else if (INVALID.has(after.reason)) {
     events.push({ type: "Warning", reason: EVENT_EXPORT_INVALID, message: after.message });
   }
   if (before === REASON_CONFLICT) events.push(CONFLICTS_RESOLVED);

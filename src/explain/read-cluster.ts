@@ -1,13 +1,8 @@
 // What `explain` reads, once, from the live cluster, turned into the same views the controller's
-// caches hold (src/views/views.ts). Like the controller it never lists every Secret: the
-// dockerconfigjson Secrets by field selector, Secret metadata in the one namespace, and single reads
-// of the few other Secrets the explanation needs.
-import {
-  API_VERSION,
-  SECRET_EXPORT_PLURAL,
-  SECRET_IMPORT_PLURAL,
-  SECRET_TYPE_DOCKER_CONFIG_JSON,
-} from "../constants.ts";
+// caches hold (src/views/views.ts). It never lists Secrets with data: Secret metadata in the one
+// namespace, and single reads of the placeholders there and of the sources of the exports and
+// imports that reach it, so its user needs to read no other credential.
+import { API_VERSION, SECRET_EXPORT_PLURAL, SECRET_IMPORT_PLURAL } from "../constants.ts";
 import { keyOf, splitKey } from "../core/keys.ts";
 import type { SecretView } from "../core/types.ts";
 import {
@@ -37,27 +32,24 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
   const ns = encodeURIComponent(namespace);
   const importsPath = `/apis/${API_VERSION}/namespaces/${ns}/${SECRET_IMPORT_PLURAL}`;
   const secretsPath = `/api/v1/namespaces/${ns}/secrets`;
-  const [namespaceObject, exportObjects, importObjects, dockerSecrets, namespaceSecrets] = await Promise.all([
+  const [namespaceObject, exportObjects, importObjects, namespaceSecrets] = await Promise.all([
     get(http, `/api/v1/namespaces/${ns}`),
     list(http, `/apis/${API_VERSION}/${SECRET_EXPORT_PLURAL}`),
     secret === undefined
       ? list(http, importsPath)
       : getAll(http, `${importsPath}/${encodeURIComponent(secret)}`),
-    list(http, "/api/v1/secrets", { fieldSelector: `type=${SECRET_TYPE_DOCKER_CONFIG_JSON}` }),
     // Without --secret: metadata only, to find the placeholders of any type without reading data.
     secret === undefined
-      ? list(http, secretsPath, {}, METADATA_LIST)
+      ? list(http, secretsPath, METADATA_LIST)
       : getAll(http, `${secretsPath}/${encodeURIComponent(secret)}`),
   ]);
 
   const view = namespaceObject && namespaceView(namespaceObject);
   const exports = exportObjects.flatMap((o) => exportEntry(o) ?? []);
   const imports = importObjects.flatMap((o) => importEntry(o) ?? []);
-  const secrets = new Map(dockerSecrets.map(secretView).map((s) => [keyOf(s), s]));
+  const secrets = new Map<string, SecretView>();
 
   const readSecret = async (key: string): Promise<SecretView | undefined> => {
-    const known = secrets.get(key);
-    if (known !== undefined) return known;
     const [from, name] = splitKey(key);
     const found = await get(
       http,
@@ -106,17 +98,12 @@ async function getAll(http: KubeHttp, path: string): Promise<KubeObject[]> {
   return found === undefined ? [] : [found];
 }
 
-async function list(
-  http: KubeHttp,
-  path: string,
-  selectors: { fieldSelector?: string } = {},
-  accept?: string,
-): Promise<KubeObject[]> {
+async function list(http: KubeHttp, path: string, accept?: string): Promise<KubeObject[]> {
   const items: KubeObject[] = [];
   let resume: string | undefined;
   do {
     const page = await http.request<{ items?: KubeObject[]; metadata?: { continue?: string } }>(path, {
-      query: { ...selectors, limit: PAGE_SIZE, continue: resume },
+      query: { limit: PAGE_SIZE, continue: resume },
       accept,
     });
     items.push(...(page.items ?? []));

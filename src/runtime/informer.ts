@@ -11,6 +11,8 @@ export interface InformerOptions<V> {
   path: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Objects per list page (default 500); small for lists that carry Secret data. */
+  pageSize?: number;
   /** Ask for PartialObjectMetadata: labels, annotations and versions without data. */
   metadataOnly?: boolean;
   /** What to keep of an object; undefined means the object is not kept. */
@@ -79,7 +81,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
         items: KubeObject[];
         metadata: { resourceVersion: string; continue?: string };
       }>(options.path, {
-        query: { ...selectors, limit: PAGE_SIZE, continue: resume },
+        query: { ...selectors, limit: options.pageSize ?? PAGE_SIZE, continue: resume },
         accept: accept("PartialObjectMetadataList"),
       });
       for (const item of page.items ?? []) {

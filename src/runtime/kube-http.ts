@@ -36,12 +36,19 @@ export interface KubeHttp {
   watch(path: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
 }
 
+/** How much of the server's message an ApiError keeps: an admission webhook may echo the object. */
+const SERVER_MESSAGE_CHARS = 200;
+
 /** An API error with the HTTP status and the server's Status reason, never the request body. */
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string | undefined;
   constructor(status: number, method: string, path: string, reason?: string, message?: string) {
-    super(`${method} ${path}: ${status}${reason ? ` ${reason}` : ""}${message ? `: ${message}` : ""}`);
+    const shown =
+      message && message.length > SERVER_MESSAGE_CHARS
+        ? `${message.slice(0, SERVER_MESSAGE_CHARS)}...`
+        : message;
+    super(`${method} ${path}: ${status}${reason ? ` ${reason}` : ""}${shown ? `: ${shown}` : ""}`);
     this.status = status;
     this.reason = reason;
   }
@@ -102,7 +109,7 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
       const lines = createInterface({ input, crlfDelay: Infinity });
       try {
         for await (const line of lines) {
-          if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
+          if (line.trim() !== "") onEvent(parseWatchLine(line));
         }
       } finally {
         // When onEvent throws (a 410 Gone ERROR event), the loop stops with the body still open and
@@ -115,4 +122,13 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
       }
     },
   };
+}
+
+/** One watch event; a malformed line fails without its text (a JSON error quotes its input). */
+function parseWatchLine(line: string): WatchEvent {
+  try {
+    return JSON.parse(line) as WatchEvent;
+  } catch {
+    throw new Error(`malformed watch event (${line.length} bytes)`);
+  }
 }

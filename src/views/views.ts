@@ -8,7 +8,8 @@ import {
   type SecretImportSpec,
   type SecretImportStatus,
 } from "../api/schemas.ts";
-import { ANNOTATION_IMAGE_PULL_SECRET, ANNOTATION_WEIGHT } from "../constants.ts";
+import { ANNOTATION_WEIGHT } from "../constants.ts";
+import { isPlaceholder } from "../core/candidates.ts";
 import { compileExport } from "../core/destinations.ts";
 import type { ExportView, NamespaceView, SecretExportSpec, SecretView, StringMap } from "../core/types.ts";
 import type { ExistingSecret, ImportFacts } from "../core/imports.ts";
@@ -89,8 +90,7 @@ export function secretView(o: KubeObject): SecretView {
   };
 }
 
-export const isPlaceholder = (annotations: StringMap | undefined): boolean =>
-  annotations !== undefined && Object.hasOwn(annotations, ANNOTATION_IMAGE_PULL_SECRET);
+export { isPlaceholder };
 
 export interface SecretMetadata {
   uid: string;

@@ -136,4 +136,25 @@ describe("createConflictIndex", () => {
     index.set("ns/pull", [conflict("r1", "a/x", "b/y", "c/z")]);
     assert.deepEqual(index.of("c/z"), [{ registry: "r1", namespace: "ns" }]);
   });
+
+  test("random conflicts set and cleared leave both maps empty (seeded, reproducible)", () => {
+    let seed = 13;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = <T>(items: readonly T[]) => items[random(items.length)] as T;
+    const placeholders = ["a/pull", "b/pull", "c/pull", "c/other"];
+    const exportKeys = ["x/1", "x/2", "y/1", "y/2", "z/1"];
+    const index = createConflictIndex();
+    for (let step = 0; step < 2_000; step++) {
+      const conflicts = Array.from({ length: random(3) }, (_, i) =>
+        conflict(`r${i}`, ...new Set([pick(exportKeys), pick(exportKeys)])),
+      );
+      index.set(pick(placeholders), conflicts);
+    }
+    for (const key of placeholders) index.set(key, []);
+    assert.deepEqual(index.sizes(), { byPlaceholder: 0, byExport: 0 });
+    assert.equal(index.total(), 0);
+  });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseSecretDockerConfig, placeholderCandidates } from "../../src/core/candidates.ts";
+import { ANNOTATION_IMAGE_PULL_SECRET } from "../../src/constants.ts";
 import { compileExport } from "../../src/core/destinations.ts";
 import { parseDockerConfig } from "../../src/core/dockerconfig.ts";
 import type { ExportView, NamespaceView, SecretExportSpec } from "../../src/core/types.ts";
@@ -19,8 +20,12 @@ const placed = (key: string, spec: SecretExportSpec, weight = 0): ExportView => 
 };
 
 const config = (registry: string) => JSON.stringify({ auths: { [registry]: { password: "p" } } });
+const secret = (registry: string, annotations: Record<string, string> = {}) => ({
+  config: config(registry),
+  annotations,
+});
 
-test("placeholderCandidates: the exports reaching the namespace whose source is a dockerconfigjson Secret", () => {
+test("placeholderCandidates: the exports reaching the namespace whose source is a dockerconfigjson Secret and not a placeholder", () => {
   const exports = [
     placed("ops/exact", { toNamespace: "app" }, 2),
     placed("app/own", { toNamespace: "*" }),
@@ -28,13 +33,15 @@ test("placeholderCandidates: the exports reaching the namespace whose source is 
     placed("ops/elsewhere", { toNamespace: "other" }),
     placed("ops/invalid", { toNamespace: "[" }),
     placed("ops/no-source", { toNamespace: "app" }),
+    placed("app/pull", { toNamespace: "app" }),
   ];
   const sources = new Map([
-    ["ops/exact", config("a.io")],
-    ["app/own", config("b.io")],
-    ["ops/labels", config("c.io")],
-    ["ops/elsewhere", config("d.io")],
-    ["ops/invalid", config("e.io")],
+    ["ops/exact", secret("a.io")],
+    ["app/own", secret("b.io")],
+    ["ops/labels", secret("c.io")],
+    ["ops/elsewhere", secret("d.io")],
+    ["ops/invalid", secret("e.io")],
+    ["app/pull", secret("f.io", { [ANNOTATION_IMAGE_PULL_SECRET]: "" })],
   ]);
   const asked: string[] = [];
   const candidates = placeholderCandidates(
@@ -44,7 +51,7 @@ test("placeholderCandidates: the exports reaching the namespace whose source is 
       return sources.get(key);
     },
     namespace("app", { team: "a" }),
-    parseDockerConfig,
+    (s) => parseDockerConfig(s.config),
   );
   assert.deepEqual(
     candidates.map(({ exportKey, weight, sameNamespace, exact }) => ({
@@ -62,8 +69,8 @@ test("placeholderCandidates: the exports reaching the namespace whose source is 
   assert.deepEqual(candidates[0]?.source, parseDockerConfig(config("a.io")));
   assert.deepEqual(
     asked,
-    ["ops/exact", "app/own", "ops/labels", "ops/no-source"],
-    "sources are looked up only when reached",
+    ["ops/exact", "app/own", "ops/labels", "ops/no-source", "app/pull"],
+    "sources are looked up only when reached; a placeholder as source is never a candidate",
   );
 });
 

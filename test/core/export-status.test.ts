@@ -8,6 +8,7 @@ import {
   REASON_INVALID_DOCKER_CONFIG,
   REASON_INVALID_SPEC,
   REASON_SECRET_NOT_FOUND,
+  REASON_SOURCE_IS_PLACEHOLDER,
   SECRET_TYPE_DOCKER_CONFIG_JSON,
 } from "../../src/constants.ts";
 import { parseDockerConfig } from "../../src/core/dockerconfig.ts";
@@ -24,9 +25,10 @@ const WITH_EMPTY_ENTRIES = parseDockerConfig(
 const dockerSource = (parsed = READABLE) => ({
   resourceVersion: "42",
   type: SECRET_TYPE_DOCKER_CONFIG_JSON,
+  placeholder: false,
   parsed,
 });
-const opaqueSource = { resourceVersion: "42", type: "Opaque" };
+const opaqueSource = { resourceVersion: "42", type: "Opaque", placeholder: false };
 const PROBLEMS = [{ field: "spec.toNamespace", message: '"[a" is not a valid glob' }];
 const CONFLICTS = [{ registry: "docker.io", namespace: "team-a" }];
 
@@ -35,7 +37,7 @@ function facts(overrides: Partial<ExportFacts>): ExportFacts {
 }
 
 describe("exportStatusFields", () => {
-  test("reports the first problem in the order InvalidSpec, SecretNotFound, InvalidDockerConfig, Conflict, Exported", () => {
+  test("reports the first problem in the order InvalidSpec, SecretNotFound, SourceIsPlaceholder, InvalidDockerConfig, Conflict, Exported", () => {
     const rows: [name: string, facts: ExportFacts, reason: string][] = [
       [
         "spec problems win over everything",
@@ -57,6 +59,16 @@ describe("exportStatusFields", () => {
         facts({ source: dockerSource(UNREADABLE), conflicts: CONFLICTS }),
         REASON_INVALID_DOCKER_CONFIG,
       ],
+      [
+        "a placeholder as source wins over an unreadable source and conflicts",
+        facts({ source: { ...dockerSource(UNREADABLE), placeholder: true }, conflicts: CONFLICTS }),
+        REASON_SOURCE_IS_PLACEHOLDER,
+      ],
+      [
+        "an Opaque placeholder as source is refused as well",
+        facts({ source: { ...opaqueSource, placeholder: true } }),
+        REASON_SOURCE_IS_PLACEHOLDER,
+      ],
       ["conflicts win over success", facts({ conflicts: CONFLICTS }), REASON_CONFLICT],
       ["a readable source without conflicts is exported", facts({}), REASON_EXPORTED],
       ["an Opaque source that was not parsed is exported", facts({ source: opaqueSource }), REASON_EXPORTED],
@@ -71,6 +83,14 @@ describe("exportStatusFields", () => {
       assert.equal(outcome.reason, reason, name);
       assert.equal(outcome.ready, reason === REASON_EXPORTED, name);
     }
+  });
+
+  test("SourceIsPlaceholder reaches no namespace, says why and what to do, and observes the Secret", () => {
+    const fields = exportStatusFields(facts({ source: { ...dockerSource(), placeholder: true } }));
+    assert.equal(fields.namespacesReached, 0);
+    assert.equal(fields.observedSecretResourceVersion, "42");
+    assert.match(fields.outcome.message, /image-pull-secret annotation: it is a placeholder/);
+    assert.match(fields.outcome.message, /Export the Secret the credentials come from instead/);
   });
 
   test("InvalidSpec lists every problem in carvel's format, reaches no namespace and observes no Secret", () => {

@@ -28,7 +28,7 @@ const facts = (overrides: Partial<ImportFacts> = {}): ImportFacts => ({
   labels: LABELS,
   annotations: ANNOTATIONS,
   spec: { ok: true, fromNamespace: "platform" },
-  source: { kind: "offered", type: "Opaque", data: SOURCE_DATA },
+  source: { kind: "offered", type: "Opaque", annotations: {}, data: SOURCE_DATA },
   existing: undefined,
   ...overrides,
 });
@@ -78,7 +78,14 @@ const NO_SOURCE: ImportSource = { kind: "noSource" };
 const SA_TOKEN: ImportSource = {
   kind: "offered",
   type: "kubernetes.io/service-account-token",
+  annotations: {},
   data: { token: b64("t"), "ca.crt": b64("c") },
+};
+const PLACEHOLDER_SOURCE: ImportSource = {
+  kind: "offered",
+  type: "kubernetes.io/dockerconfigjson",
+  annotations: { "secretgen.carvel.dev/image-pull-secret": "" },
+  data: { ".dockerconfigjson": b64("{}") },
 };
 const OWN_NAMESPACE_MESSAGE =
   "spec.fromNamespace names the SecretImport's own namespace: a Secret cannot be imported into the namespace it comes from";
@@ -103,6 +110,7 @@ const cases: Case[] = [
       source: {
         kind: "offered",
         type: "kubernetes.io/tls",
+        annotations: {},
         data: { "tls.crt": b64("c"), "tls.key": b64("k") },
       },
     }),
@@ -114,9 +122,25 @@ const cases: Case[] = [
   },
   {
     name: "a source without data gives a copy without data keys",
-    facts: facts({ source: { kind: "offered", type: "Opaque", data: {} } }),
+    facts: facts({ source: { kind: "offered", type: "Opaque", annotations: {}, data: {} } }),
     outcome: IMPORTED,
     action: { kind: "create", copy: desiredCopy("Opaque", {}) },
+  },
+  {
+    name: "a placeholder as source is refused (SourceIsPlaceholder) and no copy is made",
+    facts: facts({ source: PLACEHOLDER_SOURCE }),
+    outcome: {
+      ready: false,
+      reason: "SourceIsPlaceholder",
+      message: /is a placeholder the controller fills/,
+    },
+    action: NONE,
+  },
+  {
+    name: "a source that became a placeholder has our copy deleted",
+    facts: facts({ source: PLACEHOLDER_SOURCE, existing: ourCopy() }),
+    outcome: { ready: false, reason: "SourceIsPlaceholder" },
+    action: DELETE_OURS,
   },
   {
     name: "a copy already equal to the source needs no write",
@@ -169,7 +193,7 @@ const cases: Case[] = [
   {
     name: "a source type that differs from our copy's replaces the copy (type is immutable)",
     facts: facts({
-      source: { kind: "offered", type: "kubernetes.io/basic-auth", data: SOURCE_DATA },
+      source: { kind: "offered", type: "kubernetes.io/basic-auth", annotations: {}, data: SOURCE_DATA },
       existing: ourCopy(),
     }),
     outcome: IMPORTED,

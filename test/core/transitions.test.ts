@@ -71,6 +71,12 @@ const exportRows: [string, string | undefined, Readiness, Transition][] = [
     warning("ExportInvalid", "bad json"),
   ],
   [
+    "a source that is a placeholder records ExportInvalid",
+    "Exported",
+    notReady("SourceIsPlaceholder", "is a placeholder"),
+    warning("ExportInvalid", "is a placeholder"),
+  ],
+  [
     "from one invalid reason to the other records ExportInvalid again",
     "InvalidSpec",
     notReady("InvalidDockerConfig", "bad json"),
