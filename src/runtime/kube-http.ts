@@ -25,15 +25,10 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-export interface WatchOptions extends RequestOptions {
-  /** Called once the server has accepted the watch, before any event. */
-  onOpen?(): void;
-}
-
 export interface KubeHttp {
   request<T = unknown>(path: string, options?: RequestOptions): Promise<T>;
   /** Streams watch events until the server ends the watch (resolves) or it fails (rejects). */
-  watch(path: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
+  watch(path: string, options: RequestOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
 }
 
 /** An API error with the HTTP status and the server's Status reason, never the request body. */
@@ -97,7 +92,6 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
     },
     async watch(path, options, onEvent) {
       const response = await send(path, options, true);
-      options.onOpen?.();
       const input = response.body;
       const lines = createInterface({ input, crlfDelay: Infinity });
       try {
