@@ -130,9 +130,11 @@ test("the leader killed in the middle of a fan-out: the standby takes over and c
   ];
   const replicas = [controllerProcess(t, ...election), controllerProcess(t, ...election)];
   const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  // The pod name of the holder: its identity without the random suffix.
   const holder = async () =>
-    (await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })).spec
-      ?.holderIdentity || undefined;
+    (
+      await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })
+    ).spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
   const leaderId = await eventually("a leader", holder);
   const leader = replicas.find((r) => r.identity === leaderId);
   const standby = replicas.find((r) => r.identity !== leaderId);

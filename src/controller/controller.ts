@@ -8,7 +8,7 @@ import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../c
 import type { Metrics } from "../observability/metrics.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
-import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
+import { type KubeHttp, kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
 import { createRateLimiter } from "../runtime/rate-limiter.ts";
 import { createRewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
@@ -31,6 +31,15 @@ export interface ControllerOptions {
   resyncPeriodMs: number;
   instance: string;
   metrics?: Metrics;
+  /** False once this process may no longer write (leader election): every write then fails before it is sent. */
+  mayWrite?(): boolean;
+}
+
+/** A write refused because this process is not (or no longer) the leader. */
+export class NotLeading extends Error {
+  constructor() {
+    super("not writing: this process does not hold the leader election lease");
+  }
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -38,10 +47,15 @@ const EXPORT_COUNT_DELAY_MS = 1_000;
 
 export function createController(options: ControllerOptions) {
   const { log } = options;
-  const http = kubeHttp(options.kubeConfig, options.metrics?.request);
+  /** Aborted by stop(): in-flight requests end, so shutdown never waits for a hung one. */
+  const stopping = new AbortController();
+  const http = abortedBy(stopping.signal, kubeHttp(options.kubeConfig, options.metrics?.request));
   const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
   const write = async <T>(path: string, request: RequestOptions) => {
     await limiter.take();
+    // Checked as the request is sent: a leader frozen past its renew deadline (SIGSTOP) must not
+    // write once resumed, even before its timers have run.
+    if (options.mayWrite?.() === false) throw new NotLeading();
     return http.request<T>(path, request);
   };
   let reconciling = false;
@@ -116,15 +130,32 @@ export function createController(options: ControllerOptions) {
     ready: () => state.synced() && state.healthy(),
     /** Queues every placeholder, export and import now, as the periodic resync does. */
     resyncNow: enqueueAll,
-    /** Stops taking work, finishes in-flight reconciles, stops the caches. */
-    async stop() {
+    /**
+     * Stops the caches and taking work, and resolves once in-flight reconciles have finished; requests
+     * still in flight after `graceMs` are aborted, so a hung one cannot hold up shutdown.
+     */
+    async stop(graceMs = 0) {
       reconciling = false;
       clearInterval(resync);
-      await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       state.stop();
+      const abort = setTimeout(() => stopping.abort(), graceMs);
+      await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
+      clearTimeout(abort);
     },
     /** Resolves when nothing is queued or running (for tests and benchmarks). */
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
+  };
+}
+
+/** The client with `signal` combined into every request's own. */
+function abortedBy(signal: AbortSignal, http: KubeHttp): KubeHttp {
+  const withSignal = (options: RequestOptions = {}) => ({
+    ...options,
+    signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal,
+  });
+  return {
+    request: (path, options) => http.request(path, withSignal(options)),
+    watch: (path, options, onEvent) => http.watch(path, withSignal(options), onEvent),
   };
 }
 

@@ -13,7 +13,12 @@ export interface RequestOptions {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
+  /** The deadline of the whole request, body included; REQUEST_TIMEOUT_MS unless given. Watches have none. */
+  timeoutMs?: number;
 }
+
+/** The deadline of a read or write, about client-go's: a hung API server or proxy never holds a worker longer. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
@@ -42,6 +47,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A request that got no (complete) answer within its deadline. */
+export class RequestTimeout extends Error {
+  constructor(method: string, path: string, ms: number) {
+    super(`${method} ${path}: no answer within ${ms} ms`);
+  }
+}
+
 export const statusOf = (err: unknown): number | undefined =>
   err instanceof ApiError ? err.status : undefined;
 
@@ -53,7 +65,12 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
   if ("authorize" in source) access = Promise.resolve(source);
   else if (!source.getCurrentCluster()?.server) throw new Error("the kubeconfig has no current cluster");
 
-  async function send(path: string, options: RequestOptions, watching: boolean) {
+  async function send(
+    path: string,
+    options: RequestOptions,
+    signal: AbortSignal | undefined,
+    watching: boolean,
+  ) {
     const method = options.method ?? "GET";
     const { server, authorize } = await (access ??= kubeConfigAccess(source as KubeConfig));
     const url = new URL(server + path);
@@ -70,7 +87,7 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
         method,
         headers,
         dispatcher,
-        signal: options.signal,
+        signal,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
     } catch (err) {
@@ -87,11 +104,19 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
 
   return {
     async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-      const response = await send(path, options, false);
-      return (await response.body.json()) as T;
+      const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+      try {
+        const response = await send(path, options, signal, false);
+        return (await response.body.json()) as T;
+      } catch (err) {
+        if (deadline.aborted) throw new RequestTimeout(options.method ?? "GET", path, timeoutMs);
+        throw err;
+      }
     },
     async watch(path, options, onEvent) {
-      const response = await send(path, options, true);
+      const response = await send(path, options, options.signal, true);
       const input = response.body;
       const lines = createInterface({ input, crlfDelay: Infinity });
       try {
