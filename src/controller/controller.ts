@@ -224,6 +224,12 @@ function changeHandlers(
     copy(key) {
       queuesNow()?.imports.add(key);
     },
+    sourcesRelisted() {
+      const queues = queuesNow();
+      if (!queues) return;
+      for (const entry of stateNow().exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
+      for (const entry of stateNow().imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
+    },
     informerError(name, err, attempt) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");
     },

@@ -31,6 +31,8 @@ export interface ChangeHandlers {
   secretMetadata: OnChange<SecretMetadata>;
   import: OnChange<ImportEntry>;
   copy: OnChange<ExistingSecret>;
+  /** The Secret metadata was relisted: sources no watch kept may have gone meanwhile. */
+  sourcesRelisted(): void;
   informerError(name: string, err: unknown, attempt: number): void;
 }
 
@@ -47,6 +49,12 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
   const fetchedSources = new Map<string, SecretView>();
   /** Metadata events per Secret, so a read racing with a change is not kept. */
   const events = new Map<string, number>();
+  /**
+   * Relists of the metadata watch. A relist follows a gap in which events may have been missed (a
+   * source deleted while the watch was down), so it invalidates every read made before it.
+   */
+  let metadataRelists = 0;
+  const epochOf = (key: string) => `${metadataRelists}/${events.get(key) ?? 0}`;
   const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
   const onError = (name: string) => (err: unknown, attempt: number) =>
     handlers.informerError(name, err, attempt);
@@ -94,6 +102,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       indexPlaceholder(placeholdersByNamespace, key, isPlaceholder(next?.annotations));
       handlers.dockerSecret(key, previous, next);
     },
+    onRelist: () => parsedSources.clear(),
     onError: onError("dockerconfigjson-secrets"),
   });
   // Metadata only, of every Secret the watch above does not cover, keeping placeholders and exported
@@ -112,6 +121,11 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       fetchedSources.delete(key);
       events.set(key, (events.get(key) ?? 0) + 1);
       handlers.secretMetadata(key, previous, next);
+    },
+    onRelist() {
+      fetchedSources.clear();
+      metadataRelists++;
+      handlers.sourcesRelisted();
     },
     onError: onError("secret-metadata"),
   });
@@ -190,10 +204,9 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       const fetched = fetchedSources.get(key);
       // Any change since the read would have been an event for it, dropping the read.
       if (fetched && (seen === undefined || fetched.resourceVersion === seen.resourceVersion)) return fetched;
-      const epoch = events.get(key) ?? 0;
+      const epoch = epochOf(key);
       const secret = await readSecret(key);
-      if (secret !== undefined && (events.get(key) ?? 0) === epoch)
-        fetchedSources.set(key, secretView(secret));
+      if (secret !== undefined && epochOf(key) === epoch) fetchedSources.set(key, secretView(secret));
       return secret && secretView(secret);
     },
 
