@@ -14,6 +14,7 @@ import { createRewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
 import { type ConflictIndex, createConflictIndex } from "./conflict-index.ts";
 import type { Context, Queues } from "./context.ts";
+import { errorClassOf, NotLeading, retryDelayOf } from "./errors.ts";
 import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
@@ -33,13 +34,6 @@ export interface ControllerOptions {
   metrics?: Metrics;
   /** False once this process may no longer write (leader election): every write then fails before it is sent. */
   mayWrite?(): boolean;
-}
-
-/** A write refused because this process is not (or no longer) the leader. */
-export class NotLeading extends Error {
-  constructor() {
-    super("not writing: this process does not hold the leader election lease");
-  }
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -68,7 +62,11 @@ export function createController(options: ControllerOptions) {
       try {
         return await reconcile({ ...shared, rewrites, log: reconcileLog }, key);
       } catch (err) {
-        reconcileLog.warn({ err }, "reconcile failed; retrying with backoff");
+        const errorClass = errorClassOf(err);
+        options.metrics?.reconcileError(controller, errorClass);
+        const retry =
+          errorClass === "rejected" ? "retrying in minutes or on a change" : "retrying with backoff";
+        reconcileLog.warn({ err, errorClass }, `reconcile failed; ${retry}`);
         throw err;
       }
     };
@@ -76,16 +74,19 @@ export function createController(options: ControllerOptions) {
   const queues = {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("placeholder"),
     }),
     exports: createWorkQueue({
       worker: worker("secretexport", reconcileExport),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("secretexport"),
     }),
     imports: createWorkQueue({
       worker: worker("secretimport", reconcileImport),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("secretimport"),
     }),

@@ -66,7 +66,7 @@ export type Action =
   | { kind: "create"; copy: Copy }
   | { kind: "patch"; patch: CopyPatch }
   /** The type of a Secret cannot change: the copy is replaced. */
-  | { kind: "replace"; copy: Copy; uid: string }
+  | { kind: "replace"; copy: Copy; uid: string; resourceVersion: string }
   | { kind: "delete"; uid: string; resourceVersion: string };
 
 export interface ImportDecision {
@@ -105,7 +105,15 @@ export function decideImport(facts: ImportFacts): ImportDecision {
     return { outcome: failed(REASON_SECRET_EXISTS, message), action: { kind: "none" } };
   }
   if (facts.existing.type !== copy.type) {
-    return { outcome: imported(from), action: { kind: "replace", copy, uid: facts.existing.uid } };
+    return {
+      outcome: imported(from),
+      action: {
+        kind: "replace",
+        copy,
+        uid: facts.existing.uid,
+        resourceVersion: facts.existing.resourceVersion,
+      },
+    };
   }
   const patch = copyPatch(facts.existing, copy);
   return { outcome: imported(from), action: patch ? { kind: "patch", patch } : { kind: "none" } };

@@ -40,10 +40,23 @@ export interface KubeHttp {
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string | undefined;
-  constructor(status: number, method: string, path: string, reason?: string, message?: string) {
+  /** The server's Status message. */
+  readonly serverMessage: string | undefined;
+  /** The server's Retry-After, in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    status: number,
+    method: string,
+    path: string,
+    reason?: string,
+    message?: string,
+    retryAfterMs?: number,
+  ) {
     super(`${method} ${path}: ${status}${reason ? ` ${reason}` : ""}${message ? `: ${message}` : ""}`);
     this.status = status;
     this.reason = reason;
+    this.serverMessage = message;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -97,7 +110,9 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
     observe(method, response.statusCode);
     if (response.statusCode < 200 || response.statusCode > 299) {
       const status = (await response.body.json().catch(() => ({}))) as { reason?: string; message?: string };
-      throw new ApiError(response.statusCode, method, path, status.reason, status.message);
+      const retryAfter = Number(response.headers["retry-after"]);
+      const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+      throw new ApiError(response.statusCode, method, path, status.reason, status.message, retryAfterMs);
     }
     return response;
   }

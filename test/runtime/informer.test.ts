@@ -89,7 +89,7 @@ test("an informer is unhealthy after failing three times in a row, and healthy a
   });
   t.after(() => (cache.stop(), server.close()));
   await cache.start();
-  await until(() => server.watches() >= 3);
+  await until(() => server.watches() >= 3 && !cache.healthy());
   assert.equal(cache.healthy(), false);
   failing = false;
   await until(() => cache.healthy());
