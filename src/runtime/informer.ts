@@ -57,6 +57,8 @@ export const objectKey = (o: KubeObject): string =>
   o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? "");
 
 class Gone extends Error {}
+/** An ERROR event other than 410: the server cannot serve this version; the next attempt relists. */
+class WatchError extends Error {}
 class ShortWatch extends Error {
   constructor() {
     super("the watch ended within a second without an event");
@@ -160,7 +162,9 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
       idleTimer = idle();
       if (event.type === "ERROR") {
         const code = (event.object as { code?: number }).code;
-        throw code === 410 ? new Gone() : new Error(`watch error ${code}: ${String(event.object.message)}`);
+        throw code === 410
+          ? new Gone()
+          : new WatchError(`watch error ${code}: ${String(event.object.message)}`);
       }
       delivered = true;
       failures = 0;
@@ -203,6 +207,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
           listed = false; // the watch's version is compacted away: relist at once, from the watch cache
           continue;
         }
+        if (err instanceof WatchError) listed = false;
         failures++;
         options.onError?.(err, failures);
         await sleep(backoffMs(failures));

@@ -155,3 +155,19 @@ test("a watch silent for longer than the idle limit is ended and resumed from it
   assert.equal(second?.query.get("resourceVersion"), "12");
   assert.ok(cache.healthy());
 });
+
+test("a watch answered with an error event other than 410 backs off, then relists instead of resuming the same version", async (t) => {
+  const { server, clock, cache, backingOff } = await setup(t, (request, res) => {
+    if (!request.watch) return answer(res, 200, list(request.call === 1 ? "10" : "40"));
+    openWatch(res);
+    // What an API server without its watch cache answers when etcd compacted the history it resumes from.
+    if (request.call === 1)
+      res.write(watchEvent("ERROR", status(500, "InternalError", "etcd event received with PrevKv=nil")));
+  });
+  await cache.start();
+  assert.ok(await until(backingOff, 5_000), "backing off");
+  await clock.advance(30_000);
+  assert.ok(await until(() => server.watches().length === 2));
+  assert.equal(server.lists().length, 2, "relisted");
+  assert.equal(server.watches()[1]?.query.get("resourceVersion"), "40");
+});
