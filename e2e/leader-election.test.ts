@@ -32,12 +32,13 @@ function replicas(leaseNamespace: string): ControllerProcess[] {
   return [startControllerProcess(args), startControllerProcess(args)];
 }
 
+/** The pod name of the lease holder (its identity without the random suffix). */
 async function holder(namespace: string): Promise<string | undefined> {
   const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
   const lease = await leases
     .readNamespacedLease({ namespace, name: "secret-export-controller" })
     .catch(() => undefined);
-  return lease?.spec?.holderIdentity || undefined;
+  return lease?.spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
 }
 
 async function leaderAndStandby(namespace: string, procs: ControllerProcess[]) {

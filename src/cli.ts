@@ -8,7 +8,7 @@ import { startHttpServer } from "./observability/http-server.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { type KubeAccess, loadKubeAccess } from "./runtime/kube-access.ts";
 import { kubeHttp } from "./runtime/kube-http.ts";
-import { leaderElector } from "./runtime/leader-election.ts";
+import { leaderElector, leaderIdentity } from "./runtime/leader-election.ts";
 
 async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -28,7 +28,7 @@ async function run(argv: string[]): Promise<number> {
     process.env,
   );
   const metrics = createMetrics(new URL(kubeConfig.server).host);
-  const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
+  const identity = leaderIdentity(process.env.POD_NAME || hostname());
   const controller = createController({
     kubeConfig,
     log,
@@ -38,6 +38,7 @@ async function run(argv: string[]): Promise<number> {
     resyncPeriodMs: config["resync-period"] * 1000,
     instance: identity,
     metrics,
+    mayWrite: () => elector?.leading() ?? true,
   });
   const [host = "", port = "8080"] = splitHostPort(config["http-bind-address"]);
   const http = await startHttpServer({
@@ -83,7 +84,8 @@ async function run(argv: string[]): Promise<number> {
   }
   log.info({ signal: outcome }, "shutting down");
   return shutdown(config, log, async () => {
-    await controller.stop();
+    // Half the shutdown timeout for in-flight writes to finish, the rest for releasing the lease.
+    await controller.stop((config["shutdown-timeout"] * 1000) / 2);
     await elector?.stop();
     await http.close();
   });

@@ -34,6 +34,8 @@ export const REASON_NO_MATCHING_EXPORT = "NoMatchingExport";
 export const REASON_SECRET_EXISTS = "SecretExists";
 export const REASON_UNSUPPORTED_TYPE = "UnsupportedType";
 export const REASON_SOURCE_IS_PLACEHOLDER = "SourceIsPlaceholder";
+/** The API server refused a write (RBAC, a ResourceQuota, validation, an admission webhook or policy). */
+export const REASON_WRITE_REJECTED = "WriteRejected";
 
 /** Messages carvel users already know; kept word for word. */
 export const MESSAGE_MISSING_EXPORTED_SECRET = "Missing exported secret";
@@ -64,6 +66,7 @@ export const EVENT_IMPORT_REMOVED = "ImportRemoved";
 /** Metric names: controller-runtime's, so existing dashboards work, then ours. */
 export const METRIC_RECONCILE_TOTAL = "controller_runtime_reconcile_total";
 export const METRIC_RECONCILE_ERRORS_TOTAL = "controller_runtime_reconcile_errors_total";
+export const METRIC_RECONCILE_ERRORS_BY_CLASS_TOTAL = "secret_export_reconcile_errors_total";
 export const METRIC_RECONCILE_TIME_SECONDS = "controller_runtime_reconcile_time_seconds";
 export const METRIC_WORKQUEUE_DEPTH = "workqueue_depth";
 export const METRIC_WORKQUEUE_ADDS_TOTAL = "workqueue_adds_total";

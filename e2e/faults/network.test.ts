@@ -1,6 +1,6 @@
 // Faults on the path between the controller and kube-apiserver, made by a proxy in front of a private
 // control plane: watches ended by the server, watches resumed from a compacted resourceVersion
-// (410 Gone), and every request answered 429, then 500, for a while. Objects change while the
+// (410 Gone), a source deleted during such a gap, and every request answered 429, then 500, for a while. Objects change while the
 // controller cannot see them; afterwards nothing may be missing.
 import assert from "node:assert/strict";
 import { after, before, describe, test, type TestContext } from "node:test";
@@ -27,6 +27,8 @@ import {
   createSource,
   deleteExport,
   expectAuths,
+  expectImportReason,
+  readSecretIfAny,
   updateSource,
 } from "../support/fixtures.ts";
 import { usePrivateControlPlane } from "../support/private-plane.ts";
@@ -134,6 +136,28 @@ describe("faults between the controller and the API server", () => {
     );
     assert.ok(proxy.stats.gone > gone, "the API server answered 410 Gone");
     assert.equal(controller.child.exitCode, null, "the controller kept running");
+  });
+
+  test("a source deleted while the controller is cut off, the gap ending in 410 Gone: the copy is deleted and the import says so", async (t) => {
+    const src = await testNamespace(t, "src");
+    const dst = await testNamespace(t, "dst");
+    // Created before its export, as kubectl apply of both does: no watch keeps this Secret.
+    await importValue(http, src, dst, "token", "v1");
+    await expectCopy(http, dst, "token", "v1");
+    const gone = proxy.stats.gone;
+    proxy.fail(503);
+    await http.request(`${secretsPath(src)}/token`, { method: "DELETE" });
+    await compactEtcd(plane().etcdUrl);
+    proxy.heal();
+    const healedAt = Date.now();
+    await expectImportReason(dst, "token", "NoMatchingExport", 60_000);
+    await eventually(
+      "the copy is deleted",
+      async () => ((await readSecretIfAny(dst, "token")) === undefined ? true : undefined),
+      60_000,
+    );
+    t.diagnostic(JSON.stringify({ gone: proxy.stats.gone - gone, convergedMs: Date.now() - healedAt }));
+    assert.ok(proxy.stats.gone > gone, "the API server answered 410 Gone");
   });
 
   test("the API server answering 429, then 500, for 20 s: backoff, no crash, convergence after", async (t) => {

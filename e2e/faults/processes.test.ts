@@ -33,6 +33,7 @@ import {
   dockerConfig,
   expectAuths,
 } from "../support/fixtures.ts";
+import { startApiProxy } from "../support/api-proxy.ts";
 import { usePrivateControlPlane } from "../support/private-plane.ts";
 
 const plane = usePrivateControlPlane();
@@ -130,9 +131,11 @@ test("the leader killed in the middle of a fan-out: the standby takes over and c
   ];
   const replicas = [controllerProcess(t, ...election), controllerProcess(t, ...election)];
   const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  // The pod name of the holder: its identity without the random suffix.
   const holder = async () =>
-    (await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })).spec
-      ?.holderIdentity || undefined;
+    (
+      await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })
+    ).spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
   const leaderId = await eventually("a leader", holder);
   const leader = replicas.find((r) => r.identity === leaderId);
   const standby = replicas.find((r) => r.identity !== leaderId);
@@ -229,4 +232,70 @@ test("another client rewriting a placeholder and an imported copy for 10 s: the 
       `${controller} restores were held back, and the metric says so`,
     );
   }
+});
+
+test("the leader frozen (SIGSTOP) past its lease during a fan-out: the standby takes over, and the resumed leader sends no write", async (t) => {
+  const http = rawClient();
+  const leaseNamespace = await testNamespace(t, "lease");
+  const fan = await fanOut(http, SIZE);
+  const election = [
+    "--leader-election-namespace",
+    leaseNamespace,
+    "--lease-duration",
+    "6",
+    "--renew-deadline",
+    "4",
+    "--retry-period",
+    "0.5",
+  ];
+  // Each replica talks through its own proxy, which counts the writes it sends.
+  const proxies = [await startApiProxy(plane()), await startApiProxy(plane())];
+  t.after(() => Promise.all(proxies.map((p) => p.close())));
+  const replicas = proxies.map((proxy) => {
+    const proc = startControllerProcess([
+      ...["--kubeconfig", proxy.kubeconfigPath, "--qps", String(QPS), "--burst", String(QPS)],
+      ...election,
+    ]);
+    t.after(() => proc.stop());
+    return { proc, proxy };
+  });
+  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  const holder = async () =>
+    (
+      await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })
+    ).spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
+  const leaderId = await eventually("a leader", holder);
+  const leader = replicas.find((r) => r.proc.identity === leaderId);
+  const standby = replicas.find((r) => r.proc.identity !== leaderId);
+  assert.ok(leader && standby);
+  await fan.until(1, SIZE);
+
+  const change = await twoChangeFanOut(fan);
+  const doneAtStop = await change.until(20);
+  leader.proc.child.kill("SIGSTOP");
+  const stoppedAt = Date.now();
+  await eventually("the standby leads", async () =>
+    (await holder()) === standby.proc.identity ? true : undefined,
+  );
+  const tookOverAt = Date.now();
+  const writesBeforeResume = leader.proxy.stats.writes;
+  leader.proc.child.kill("SIGCONT");
+  await change.until(SIZE);
+  await eventually("the old leader exits", async () =>
+    leader.proc.child.exitCode !== null ? true : undefined,
+  );
+  const log = await leader.proc.log();
+  t.diagnostic(
+    JSON.stringify({
+      doneWhenStopped: doneAtStop,
+      frozenMs: tookOverAt - stoppedAt,
+      oldLeaderWritesAfterResume: leader.proxy.stats.writes - writesBeforeResume,
+      oldLeaderWritesRefused: log.split("\n").filter((l) => l.includes("not writing")).length,
+      newLeaderWrites: standby.proxy.stats.writes,
+      oldLeaderExitCode: leader.proc.child.exitCode,
+    }),
+  );
+  assert.equal(leader.proxy.stats.writes - writesBeforeResume, 0, "no write after resuming");
+  assert.match(log, /not renewed within the renew deadline/);
+  assert.equal(leader.proc.child.exitCode, 1);
 });

@@ -17,6 +17,8 @@ export interface ProxyStats {
   failed: number;
   /** Watch requests forwarded. */
   watches: number;
+  /** Requests received that are not reads (POST, PUT, PATCH, DELETE). */
+  writes: number;
   /** 410 Gone seen from the API server: as a response status or as a watch ERROR event. */
   gone: number;
 }
@@ -48,7 +50,7 @@ export async function startApiProxy(plane: {
   const upstream = new Agent({
     connect: { ca: await file("ca.crt"), cert: await file("admin.crt"), key: await file("admin.key") },
   });
-  const stats: ProxyStats = { requests: 0, failed: 0, watches: 0, gone: 0 };
+  const stats: ProxyStats = { requests: 0, failed: 0, watches: 0, writes: 0, gone: 0 };
   const openWatches = new Set<{ res: ServerResponse; abort: AbortController; ended: boolean }>();
   let failing: number | undefined;
   let delayMs = 0;
@@ -63,6 +65,7 @@ export async function startApiProxy(plane: {
 
   async function forward(req: IncomingMessage, res: ServerResponse) {
     stats.requests++;
+    if (req.method !== "GET") stats.writes++;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (failing !== undefined) {

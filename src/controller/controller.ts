@@ -11,12 +11,13 @@ import { toSeconds } from "../core/time.ts";
 import { parsePlaceholderStatus } from "../core/placeholder.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
-import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
+import { type KubeHttp, kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
 import { createRateLimiter } from "../runtime/rate-limiter.ts";
 import { createRewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import { createWorkQueue, type Result } from "../runtime/work-queue.ts";
 import { type ConflictIndex, createConflictIndex } from "./conflict-index.ts";
 import type { Context, Queues } from "./context.ts";
+import { errorClassOf, NotLeading, retryDelayOf } from "./errors.ts";
 import { eventRecorder } from "./events.ts";
 import { reconcileExport } from "./exports.ts";
 import { reconcileImport } from "./imports.ts";
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   resyncPeriodMs: number;
   instance: string;
   metrics?: Metrics;
+  /** False once this process may no longer write (leader election): every write then fails before it is sent. */
+  mayWrite?(): boolean;
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -43,10 +46,15 @@ const EXPORT_COUNT_DELAY_MS = 1_000;
 
 export function createController(options: ControllerOptions) {
   const { log } = options;
-  const http = kubeHttp(options.kubeConfig, options.metrics?.request);
+  /** Aborted by stop(): in-flight requests end, so shutdown never waits for a hung one. */
+  const stopping = new AbortController();
+  const http = abortedBy(stopping.signal, kubeHttp(options.kubeConfig, options.metrics?.request));
   const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
   const write = async <T>(path: string, request: RequestOptions) => {
     await limiter.take();
+    // Checked as the request is sent: a leader frozen past its renew deadline (SIGSTOP) must not
+    // write once resumed, even before its timers have run.
+    if (options.mayWrite?.() === false) throw new NotLeading();
     return http.request<T>(path, request);
   };
   let reconciling = false;
@@ -59,7 +67,11 @@ export function createController(options: ControllerOptions) {
       try {
         return await reconcile({ ...shared, rewrites, log: reconcileLog }, key);
       } catch (err) {
-        reconcileLog.warn({ err }, "reconcile failed; retrying with backoff");
+        const errorClass = errorClassOf(err);
+        options.metrics?.reconcileError(controller, errorClass);
+        const retry =
+          errorClass === "rejected" ? "retrying in minutes or on a change" : "retrying with backoff";
+        reconcileLog.warn({ err, errorClass }, `reconcile failed; ${retry}`);
         throw err;
       }
     };
@@ -67,16 +79,19 @@ export function createController(options: ControllerOptions) {
   const queues = {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("placeholder"),
     }),
     exports: createWorkQueue({
       worker: worker("secretexport", reconcileExport),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("secretexport"),
     }),
     imports: createWorkQueue({
       worker: worker("secretimport", reconcileImport),
+      retryDelayMs: retryDelayOf,
       concurrency: options.concurrency,
       hooks: options.metrics?.queueHooks("secretimport"),
     }),
@@ -139,13 +154,18 @@ export function createController(options: ControllerOptions) {
     ready: () => state.synced() && state.healthy() && provisioning.synced() && provisioning.healthy(),
     /** Queues every placeholder, export and import now, as the periodic resync does. */
     resyncNow: enqueueAll,
-    /** Stops taking work, finishes in-flight reconciles, stops the caches. */
-    async stop() {
+    /**
+     * Stops the caches and taking work, and resolves once in-flight reconciles have finished; requests
+     * still in flight after `graceMs` are aborted, so a hung one cannot hold up shutdown.
+     */
+    async stop(graceMs = 0) {
       reconciling = false;
       clearInterval(resync);
-      await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       state.stop();
       provisioning.stop();
+      const abort = setTimeout(() => stopping.abort(), graceMs);
+      await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
+      clearTimeout(abort);
     },
     /** Entries in every internal map that follows the cluster (for tests that prove none leaks). */
     internals: () => ({
@@ -157,6 +177,18 @@ export function createController(options: ControllerOptions) {
     drained: () => Promise.all(Object.values(queues).map((queue) => queue.drained())),
     /** Keys of any queue waiting out a delay (for tests). */
     delayedKeys: () => Object.values(queues).flatMap((queue) => queue.delayedKeys()),
+  };
+}
+
+/** The client with `signal` combined into every request's own. */
+function abortedBy(signal: AbortSignal, http: KubeHttp): KubeHttp {
+  const withSignal = (options: RequestOptions = {}) => ({
+    ...options,
+    signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal,
+  });
+  return {
+    request: (path, options) => http.request(path, withSignal(options)),
+    watch: (path, options, onEvent) => http.watch(path, withSignal(options), onEvent),
   };
 }
 
@@ -228,6 +260,12 @@ function changeHandlers(
     },
     copy(key) {
       queuesNow()?.imports.add(key);
+    },
+    sourcesRelisted() {
+      const queues = queuesNow();
+      if (!queues) return;
+      for (const entry of stateNow().exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
+      for (const entry of stateNow().imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
     },
     informerError(name, err, attempt) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");

@@ -1,7 +1,8 @@
 // Reconcile of one SecretImport: read the caches, decide with the pure core, write the copy (never a
 // Secret this import does not control), report status and Events on transitions.
 import { SECRET_IMPORT_KIND, SECRET_IMPORT_PLURAL } from "../constants.ts";
-import { genericStatus, statusChanged } from "../core/conditions.ts";
+import { rejectedOutcome } from "../core/api-errors.ts";
+import { genericStatus, type Readiness, statusChanged } from "../core/conditions.ts";
 import {
   type Action,
   decideImport,
@@ -11,9 +12,10 @@ import {
   whyNotOffered,
 } from "../core/imports.ts";
 import { importTransition, readyReason } from "../core/transitions.ts";
-import { statusOf } from "../runtime/kube-http.ts";
+import { type ApiError, statusOf } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
+import { errorClassOf } from "./errors.ts";
 import { writeStatus } from "./status.ts";
 import { copyView, type ImportEntry, importFacts } from "../views/views.ts";
 
@@ -36,15 +38,34 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
     ctx.log.debug({ waitMs: wait }, "copy changed again by another writer; restoring it later");
     return { requeueAfterMs: wait };
   }
-  await apply(ctx, entry, decision.action);
+  try {
+    if ((await apply(ctx, entry, decision.action)) === "lost") {
+      // Someone else's Secret took that name since the caches were read: nothing is reported until
+      // this import has read it and decided again (its watch event brings the import back too).
+      return { requeueAfterMs: LOST_CREATE_RETRY_MS };
+    }
+  } catch (err) {
+    // A rejection is said on the import; the work queue retries it in minutes, or a change sooner.
+    if (errorClassOf(err) === "rejected") {
+      const { reason, serverMessage } = err as ApiError;
+      await report(ctx, entry, rejectedOutcome(reason, serverMessage));
+    }
+    throw err;
+  }
   if (content !== undefined) ctx.rewrites.wrote(key, content);
   else if (kind === "delete") ctx.rewrites.forget(key);
-  const desired = genericStatus(decision.outcome, entry.generation, ctx.now(), entry.status.conditions);
-  if (statusChanged(entry.status, desired)) {
-    const transition = importTransition(readyReason(entry.status.conditions), decision.outcome);
-    await writeStatus(ctx, IMPORT, entry, { status: desired }, transition);
-  }
+  await report(ctx, entry, decision.outcome);
   return {};
+}
+
+/** How soon an import whose create lost a race decides again, if no watch event comes first. */
+const LOST_CREATE_RETRY_MS = 1_000;
+
+async function report(ctx: Context, entry: ImportEntry, outcome: Readiness) {
+  const desired = genericStatus(outcome, entry.generation, ctx.now(), entry.status.conditions);
+  if (!statusChanged(entry.status, desired)) return;
+  const transition = importTransition(readyReason(entry.status.conditions), outcome);
+  await writeStatus(ctx, IMPORT, entry, { status: desired }, transition);
 }
 
 /** The source of export fromNamespace/name, read only once that export offers it to the import's namespace. */
@@ -68,26 +89,32 @@ async function existingSecret(ctx: Context, entry: ImportEntry): Promise<Existin
   return found && copyView(found);
 }
 
-async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<void> {
+/** Writes the decided action; "lost" when the create found a Secret at that name (409). */
+async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<"written" | "lost" | "none"> {
   const path = secretPath(entry);
   const collection = `/api/v1/namespaces/${entry.namespace}/secrets`;
   switch (action.kind) {
     case "none":
-      return;
+      return "none";
     case "create":
-      // 409: a Secret appeared at that name since the caches were read; its watch event brings
-      // this import back with it in view.
-      await ctx.write(collection, { method: "POST", body: action.copy }).catch((err: unknown) => {
-        if (statusOf(err) !== 409) throw err;
-      });
+      try {
+        await ctx.write(collection, { method: "POST", body: action.copy });
+      } catch (err) {
+        if (statusOf(err) === 409) return "lost";
+        throw err;
+      }
       break;
     case "patch":
       await ctx.write(path, { method: "PATCH", body: action.patch, contentType: MERGE_PATCH });
       break;
     case "replace":
       // A Secret's type is immutable. The old copy is deleted only if it is still the one decided
-      // on; Pods then see either the old complete Secret or the new one, never a mix.
-      await ctx.write(path, { method: "DELETE", body: { preconditions: { uid: action.uid } } });
+      // on (UID and resourceVersion, as on delete); Pods see the old Secret, then none until the
+      // create succeeds, then the new one, never a mix.
+      await ctx.write(path, {
+        method: "DELETE",
+        body: { preconditions: { uid: action.uid, resourceVersion: action.resourceVersion } },
+      });
       await ctx.write(collection, { method: "POST", body: action.copy });
       break;
     case "delete":
@@ -98,6 +125,7 @@ async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<
       break;
   }
   ctx.log.info({ action: action.kind }, "imported copy written");
+  return "written";
 }
 
 const secretPath = (entry: ImportEntry) => `/api/v1/namespaces/${entry.namespace}/secrets/${entry.name}`;

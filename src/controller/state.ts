@@ -34,6 +34,8 @@ export interface ChangeHandlers {
   secretMetadata: OnChange<SecretMetadata>;
   import: OnChange<ImportEntry>;
   copy: OnChange<ExistingSecret>;
+  /** The Secret metadata was relisted: sources no watch kept may have gone meanwhile. */
+  sourcesRelisted(): void;
   informerError(name: string, err: unknown, attempt: number): void;
 }
 
@@ -111,6 +113,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       indexPlaceholder(placeholdersByNamespace, key, isPlaceholder(next?.annotations));
       handlers.dockerSecret(key, previous, next);
     },
+    onRelist: () => parsedSources.clear(),
     onError: onError("dockerconfigjson-secrets"),
   });
   // Metadata only, of every Secret the watch above does not cover, keeping placeholders and exported
@@ -128,6 +131,14 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
       indexPlaceholder(wrongTypeByNamespace, key, next?.placeholder === true);
       secretChanged(key);
       handlers.secretMetadata(key, previous, next);
+    },
+    // A relist follows a gap in which events may have been missed (a source deleted while the watch
+    // was down), so every read made before it is forgotten.
+    onRelist() {
+      fetchedSources.clear();
+      parsedSources.clear();
+      for (const read of reads.values()) read.stale = true;
+      handlers.sourcesRelisted();
     },
     onError: onError("secret-metadata"),
   });

@@ -107,7 +107,7 @@ export type Action =
   | { kind: "create"; copy: Copy }
   | { kind: "patch"; patch: CopyPatch }
   /** The type of a Secret cannot change: the copy is replaced. */
-  | { kind: "replace"; copy: Copy; uid: string }
+  | { kind: "replace"; copy: Copy; uid: string; resourceVersion: string }
   | { kind: "delete"; uid: string; resourceVersion: string };
 
 /** Why an import is satisfied or not: each not-offered case apart, all of them NoMatchingExport. */
@@ -167,7 +167,10 @@ export function decideImport(facts: ImportFacts): ImportDecision {
     const outcome = failed(REASON_SECRET_EXISTS, message);
     return { outcome, action: { kind: "none" }, why: { kind: "secretExists" } };
   }
-  if (facts.existing.type !== copy.type) return done({ kind: "replace", copy, uid: facts.existing.uid });
+  if (facts.existing.type !== copy.type) {
+    const { uid, resourceVersion } = facts.existing;
+    return done({ kind: "replace", copy, uid, resourceVersion });
+  }
   const patch = copyPatch(facts.existing, copy);
   return done(patch ? { kind: "patch", patch } : { kind: "none" });
 }

@@ -11,6 +11,7 @@ import {
   REASON_INVALID_DOCKER_CONFIG,
   REASON_INVALID_SPEC,
   REASON_SOURCE_IS_PLACEHOLDER,
+  REASON_WRITE_REJECTED,
   REASON_SECRET_EXISTS,
 } from "../constants.ts";
 import type { Readiness } from "./conditions.ts";
@@ -65,7 +66,8 @@ export function importTransition(before: string | undefined, after: Readiness): 
 
 function importEvent(before: string | undefined, { ready, reason, message }: Readiness): EventSpec {
   if (ready) return { type: "Normal", reason: REASON_IMPORTED, message };
-  if (reason !== REASON_SECRET_EXISTS && before === REASON_IMPORTED) {
+  // A Secret in the way and a refused write are said as they are, even right after Imported.
+  if (reason !== REASON_SECRET_EXISTS && reason !== REASON_WRITE_REJECTED && before === REASON_IMPORTED) {
     return { type: "Warning", reason: EVENT_IMPORT_REMOVED, message };
   }
   return { type: "Warning", reason, message };

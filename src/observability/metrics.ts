@@ -8,6 +8,7 @@ import {
   METRIC_PLACEHOLDERS,
   METRIC_PROVISIONED_CREATED_TOTAL,
   METRIC_PROVISIONED_DELETED_TOTAL,
+  METRIC_RECONCILE_ERRORS_BY_CLASS_TOTAL,
   METRIC_RECONCILE_ERRORS_TOTAL,
   METRIC_RECONCILE_TIME_SECONDS,
   METRIC_RECONCILE_TOTAL,
@@ -43,6 +44,12 @@ export function createMetrics(host: string) {
     name: METRIC_RECONCILE_ERRORS_TOTAL,
     help: "Total number of reconciliation errors per controller",
     labelNames: ["controller"],
+    registers,
+  });
+  const errorsByClass = new Counter({
+    name: METRIC_RECONCILE_ERRORS_BY_CLASS_TOTAL,
+    help: "Failed reconciles per controller and error class (rejected, throttled, conflict, not_found, server, timeout, transport, not_leading)",
+    labelNames: ["controller", "class"],
     registers,
   });
   const durations = new Histogram({
@@ -117,6 +124,8 @@ export function createMetrics(host: string) {
         },
       };
     },
+    reconcileError: (controller: string, errorClass: string) =>
+      errorsByClass.inc({ controller, class: errorClass }),
     request: (method: string, code: number | "error") => requests.inc({ method, code: String(code), host }),
     rewriteDelayed: (controller: string) => rewritesDelayed.inc({ controller }),
     leader: (name: string, leading: boolean) => leader.set({ name }, leading ? 1 : 0),

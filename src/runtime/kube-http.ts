@@ -13,7 +13,12 @@ export interface RequestOptions {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
+  /** The deadline of the whole request, body included; REQUEST_TIMEOUT_MS unless given. Watches have none. */
+  timeoutMs?: number;
 }
+
+/** The deadline of a read or write, about client-go's: a hung API server or proxy never holds a worker longer. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
@@ -25,15 +30,10 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-export interface WatchOptions extends RequestOptions {
-  /** Called once the server has accepted the watch, before any event. */
-  onOpen?(): void;
-}
-
 export interface KubeHttp {
   request<T = unknown>(path: string, options?: RequestOptions): Promise<T>;
   /** Streams watch events until the server ends the watch (resolves) or it fails (rejects). */
-  watch(path: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
+  watch(path: string, options: RequestOptions, onEvent: (event: WatchEvent) => void): Promise<void>;
 }
 
 /** How much of the server's message an ApiError keeps: an admission webhook may echo the object. */
@@ -43,7 +43,18 @@ const SERVER_MESSAGE_CHARS = 200;
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string | undefined;
-  constructor(status: number, method: string, path: string, reason?: string, message?: string) {
+  /** The server's Status message. */
+  readonly serverMessage: string | undefined;
+  /** The server's Retry-After, in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    status: number,
+    method: string,
+    path: string,
+    reason?: string,
+    message?: string,
+    retryAfterMs?: number,
+  ) {
     const shown =
       message && message.length > SERVER_MESSAGE_CHARS
         ? `${message.slice(0, SERVER_MESSAGE_CHARS)}...`
@@ -51,6 +62,15 @@ export class ApiError extends Error {
     super(`${method} ${path}: ${status}${reason ? ` ${reason}` : ""}${shown ? `: ${shown}` : ""}`);
     this.status = status;
     this.reason = reason;
+    this.serverMessage = message;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A request that got no (complete) answer within its deadline. */
+export class RequestTimeout extends Error {
+  constructor(method: string, path: string, ms: number) {
+    super(`${method} ${path}: no answer within ${ms} ms`);
   }
 }
 
@@ -65,7 +85,12 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
   if ("authorize" in source) access = Promise.resolve(source);
   else if (!source.getCurrentCluster()?.server) throw new Error("the kubeconfig has no current cluster");
 
-  async function send(path: string, options: RequestOptions, watching: boolean) {
+  async function send(
+    path: string,
+    options: RequestOptions,
+    signal: AbortSignal | undefined,
+    watching: boolean,
+  ) {
     const method = options.method ?? "GET";
     const { server, authorize } = await (access ??= kubeConfigAccess(source as KubeConfig));
     const url = new URL(server + path);
@@ -82,7 +107,7 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
         method,
         headers,
         dispatcher,
-        signal: options.signal,
+        signal,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
     } catch (err) {
@@ -92,19 +117,28 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
     observe(method, response.statusCode);
     if (response.statusCode < 200 || response.statusCode > 299) {
       const status = (await response.body.json().catch(() => ({}))) as { reason?: string; message?: string };
-      throw new ApiError(response.statusCode, method, path, status.reason, status.message);
+      const retryAfter = Number(response.headers["retry-after"]);
+      const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+      throw new ApiError(response.statusCode, method, path, status.reason, status.message, retryAfterMs);
     }
     return response;
   }
 
   return {
     async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-      const response = await send(path, options, false);
-      return (await response.body.json()) as T;
+      const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+      try {
+        const response = await send(path, options, signal, false);
+        return (await response.body.json()) as T;
+      } catch (err) {
+        if (deadline.aborted) throw new RequestTimeout(options.method ?? "GET", path, timeoutMs);
+        throw err;
+      }
     },
     async watch(path, options, onEvent) {
-      const response = await send(path, options, true);
-      options.onOpen?.();
+      const response = await send(path, options, options.signal, true);
       const input = response.body;
       const lines = createInterface({ input, crlfDelay: Infinity });
       try {

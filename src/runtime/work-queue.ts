@@ -39,6 +39,8 @@ export interface WorkQueueOptions {
   /** The first retry delay; it doubles with every further failure. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Overrides the backoff delay for a failure (a rejection retried slowly, a 429's Retry-After). */
+  retryDelayMs?(error: unknown, backoffMs: number): number | undefined;
   clock?: Clock;
   hooks?: WorkQueueHooks;
 }
@@ -63,6 +65,7 @@ export function createWorkQueue({
   concurrency,
   baseDelayMs = 5,
   maxDelayMs = 300_000,
+  retryDelayMs = () => undefined,
   clock = realClock,
   hooks = {},
 }: WorkQueueOptions): WorkQueue {
@@ -135,19 +138,20 @@ export function createWorkQueue({
     } catch (err) {
       outcome = "error";
       error = err;
-      retry(key);
+      retry(key, err);
     }
     hooks.processed?.(key, outcome, clock.now() - start, error);
     finish(key);
   }
 
   // Scheduled while the key is still running, so a run already due (dirty) wins over the delay.
-  function retry(key: string): void {
+  function retry(key: string, error: unknown): void {
     if (stopped) return;
     const previous = failures.get(key) ?? 0;
     failures.set(key, previous + 1);
     hooks.retried?.(key, previous + 1);
-    addAfter(key, Math.min(baseDelayMs * 2 ** previous, maxDelayMs));
+    const backoff = Math.min(baseDelayMs * 2 ** previous, maxDelayMs);
+    addAfter(key, retryDelayMs(error, backoff) ?? backoff);
   }
 
   function finish(key: string): void {

@@ -191,13 +191,18 @@ const cases: Case[] = [
     },
   },
   {
-    name: "a source type that differs from our copy's replaces the copy (type is immutable)",
+    name: "a source type that differs from our copy's replaces the copy (type is immutable), deleting it with uid and resourceVersion preconditions",
     facts: facts({
       source: { kind: "offered", type: "kubernetes.io/basic-auth", annotations: {}, data: SOURCE_DATA },
       existing: ourCopy(),
     }),
     outcome: IMPORTED,
-    action: { kind: "replace", copy: desiredCopy("kubernetes.io/basic-auth"), uid: "copy-uid" },
+    action: {
+      kind: "replace",
+      copy: desiredCopy("kubernetes.io/basic-auth"),
+      uid: "copy-uid",
+      resourceVersion: "42",
+    },
   },
   {
     name: "not satisfied (no export, or it does not reach, or no source) with our copy: the copy is deleted with uid and resourceVersion preconditions",

@@ -127,6 +127,12 @@ const importRows: [string, string | undefined, Readiness, Transition][] = [
     warning("SecretExists", "not ours"),
   ],
   [
+    "a refused write records WriteRejected, even after Imported",
+    "Imported",
+    notReady("WriteRejected", "quota exceeded"),
+    warning("WriteRejected", "quota exceeded"),
+  ],
+  [
     "losing an imported copy records ImportRemoved with the status message",
     "Imported",
     notReady("NoMatchingExport", "no export"),

@@ -1,6 +1,59 @@
+// The HTTP client's deadlines against a scripted server that accepts requests and never answers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError } from "../../src/runtime/kube-http.ts";
+import { ApiError, REQUEST_TIMEOUT_MS } from "../../src/runtime/kube-http.ts";
+import { scriptedServer } from "./scripted-server.ts";
+
+/** Whether the promise settles (either way) within `ms` of real time; never hangs a failing test. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<"settled" | "hung"> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<"hung">((resolve) => (timer = setTimeout(resolve, ms, "hung")));
+  const outcome = await Promise.race([
+    promise.then(
+      () => "settled" as const,
+      () => "settled" as const,
+    ),
+    hung,
+  ]);
+  clearTimeout(timer);
+  return outcome;
+}
+
+test("a request that is never answered fails at its deadline, naming the request", async (t) => {
+  const server = await scriptedServer(() => {}); // accepted, never answered
+  t.after(() => server.close());
+  const patch = server.http.request("/api/v1/namespaces/a/secrets/b", {
+    method: "PATCH",
+    body: { data: { key: "c2VjcmV0" } },
+    timeoutMs: 200,
+  });
+  assert.equal(await settlesWithin(patch, 5_000), "settled");
+  await assert.rejects(patch, (err: Error) => {
+    assert.match(err.message, /PATCH \/api\/v1\/namespaces\/a\/secrets\/b: no answer within 200 ms/);
+    assert.doesNotMatch(err.message, /c2VjcmV0/);
+    return true;
+  });
+});
+
+test("a request whose body never completes fails at its deadline too", async (t) => {
+  const server = await scriptedServer((_request, res) => {
+    res.writeHead(200, { "content-type": "application/json" }).write('{"items": [');
+  });
+  t.after(() => server.close());
+  const read = server.http.request("/api/v1/namespaces", { timeoutMs: 200 });
+  assert.equal(await settlesWithin(read, 5_000), "settled");
+  await assert.rejects(read, /no answer within 200 ms/);
+});
+
+test("the caller's signal still ends a request that has a deadline", async (t) => {
+  const server = await scriptedServer(() => {});
+  t.after(() => server.close());
+  const caller = new AbortController();
+  const read = server.http.request("/api/v1/namespaces", { signal: caller.signal });
+  caller.abort();
+  assert.equal(await settlesWithin(read, 5_000), "settled");
+  assert.equal(REQUEST_TIMEOUT_MS, 30_000);
+});
 
 test("ApiError keeps the status, reason and the start of a long server message only", () => {
   const echoed = `admission webhook denied: ${"c2VjcmV0".repeat(200)}`;
