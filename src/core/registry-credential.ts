@@ -35,8 +35,6 @@ export const DEFAULT_MARGIN_SECONDS = 300;
 export const JITTER = 0.1;
 /** However large the margin, a credential is used for at least this fraction of its lifetime. */
 export const MIN_USE_FRACTION = 0.1;
-/** A plugin that reports no cache duration is asked again after this long. */
-export const UNKNOWN_LIFETIME_MS = 5 * 60_000;
 export const RETRY_BASE_MS = 1_000;
 export const RETRY_MAX_MS = 5 * 60_000;
 

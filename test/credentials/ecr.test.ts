@@ -13,7 +13,6 @@ import {
   POD_IDENTITY_TOKEN,
   ROLE_ARN,
   startAwsFake,
-  TEST_KEY,
   WEB_IDENTITY_TOKEN,
 } from "../support/aws-fake.ts";
 
@@ -44,32 +43,29 @@ const input = (env: NodeJS.ProcessEnv, data?: Record<string, string>): ProviderI
   now: () => new Date(),
 });
 // An IMPS Secret as IMPS users have it.
-const imps = {
-  accessKeyID: TEST_KEY.accessKeyId,
-  secretKey: TEST_KEY.secretAccessKey,
+const imps = () => ({
+  accessKeyID: fake.key.accessKeyId,
+  secretKey: fake.key.secretAccessKey,
   region: "eu-west-1",
   accountID: ACCOUNT,
-};
+});
 const registry = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
 
 test("ecr: an IMPS Secret's static keys get a token keyed by proxyEndpoint, with ECR's expiresAt", async () => {
   const started = Date.now();
-  const minted = await mintEcr({ region: "eu-west-1", secretRef: { name: "imps" } }, input({}, imps));
+  const minted = await mintEcr({ region: "eu-west-1", secretRef: { name: "imps" } }, input({}, imps()));
   assert.deepEqual(Object.keys(minted.auths), [registry]);
   assert.equal(minted.auths[registry]?.username, "AWS");
   assert.match(minted.auths[registry]?.password ?? "", /^ecr-password-\d+-never-logged$/);
   const lifetime = (minted.expiresAt?.getTime() ?? 0) - started;
   assert.ok(Math.abs(lifetime - 12 * 3600_000) < 60_000, `${lifetime}`);
-  assert.equal(minted.identity, `access key ${TEST_KEY.accessKeyId}`);
-  assert.deepEqual(fake.calls.at(-1), {
-    action: "GetAuthorizationToken",
-    accessKeyId: TEST_KEY.accessKeyId,
-    ok: true,
-  });
+  assert.equal(minted.identity, `access key ${fake.key.accessKeyId}`);
+  const { at: _at, ...call } = fake.calls.at(-1) ?? {};
+  assert.deepEqual(call, { action: "GetAuthorizationToken", accessKeyId: fake.key.accessKeyId, ok: true });
 });
 
 test("ecr: a wrong secret key is refused by the signature check, and the error names no secret", async () => {
-  const wrong = { ...imps, secretKey: "wrong-secret-key-never-logged" };
+  const wrong = { ...imps(), secretKey: "wrong-secret-key-never-logged" };
   await assert.rejects(
     mintEcr({ region: "eu-west-1", secretRef: { name: "imps" } }, input({}, wrong)),
     (err: unknown) => {
@@ -88,10 +84,13 @@ test("ecr: a wrong secret key is refused by the signature check, and the error n
 test("ecr: the IMPS Secret's roleArn is assumed first, and ECR is signed with the session credentials", async () => {
   const minted = await mintEcr(
     { region: "eu-west-1", secretRef: { name: "imps" } },
-    input({}, { ...imps, roleArn: ROLE_ARN }),
+    input({}, { ...imps(), roleArn: ROLE_ARN }),
   );
   const [assume, ecr] = fake.calls.slice(-2);
-  assert.deepEqual(assume, { action: "AssumeRole", accessKeyId: TEST_KEY.accessKeyId, ok: true });
+  assert.deepEqual(
+    [assume?.action, assume?.accessKeyId, assume?.ok],
+    ["AssumeRole", fake.key.accessKeyId, true],
+  );
   assert.match(ecr?.accessKeyId ?? "", /^ASIATEMP/);
   assert.equal(ecr?.ok, true);
   assert.equal(minted.identity, `arn:aws:sts::${ACCOUNT}:assumed-role/ecr-pull/secret-export-controller`);
@@ -105,7 +104,7 @@ test("ecr: with no secretRef, IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FIL
     input({ AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile }),
   );
   assert.deepEqual(Object.keys(minted.auths), [registry]);
-  assert.deepEqual(fake.calls.at(-2), { action: "AssumeRoleWithWebIdentity", ok: true });
+  assert.deepEqual([fake.calls.at(-2)?.action, fake.calls.at(-2)?.ok], ["AssumeRoleWithWebIdentity", true]);
 });
 
 test("ecr: with no secretRef, EKS Pod Identity's AWS_CONTAINER_CREDENTIALS_FULL_URI and token file", async () => {
@@ -117,12 +116,12 @@ test("ecr: with no secretRef, EKS Pod Identity's AWS_CONTAINER_CREDENTIALS_FULL_
   };
   const minted = await mintEcr({ region: "us-east-1" }, input(env));
   assert.deepEqual(Object.keys(minted.auths), [`${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`]);
-  assert.deepEqual(fake.calls.at(-2), { action: "PodIdentity", ok: true });
+  assert.deepEqual([fake.calls.at(-2)?.action, fake.calls.at(-2)?.ok], ["PodIdentity", true]);
   assert.equal(fake.calls.at(-1)?.ok, true);
 });
 
 test("ecr: with no secretRef, static keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then spec.roleARN", async () => {
-  const env = { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey };
+  const env = { AWS_ACCESS_KEY_ID: fake.key.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.key.secretAccessKey };
   const minted = await mintEcr({ region: "eu-west-1", roleARN: ROLE_ARN }, input(env));
   assert.equal(fake.calls.at(-2)?.action, "AssumeRole");
   assert.match(minted.identity ?? "", /assumed-role\/ecr-pull/);
@@ -138,7 +137,7 @@ test("ecr: no identity at all is a refusal that retrying cannot fix, naming what
 });
 
 test("ecr: an IMPS Secret without secretKey names the missing keys", async () => {
-  const { secretKey: _omitted, ...partial } = imps;
+  const { secretKey: _omitted, ...partial } = imps();
   await assert.rejects(
     mintEcr({ region: "eu-west-1", secretRef: { name: "imps" } }, input({}, partial)),
     /Secret imps needs the keys accessKeyID and secretKey/,

@@ -4,15 +4,11 @@
 // signature, recomputed here from the request as received with the secret key of the access key
 // it names; the credential scope (date, region, service); the clock skew; and the session token
 // of temporary credentials. Tokens it mints live `lifetimeSeconds`, so tests see expiry in real time.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export const ACCOUNT = "123456789012";
-export const TEST_KEY = {
-  accessKeyId: "AKIATESTKEY000000001",
-  secretAccessKey: "test-secret-key-never-logged-0001",
-};
 export const WEB_IDENTITY_TOKEN = "eyJ-test-web-identity-token-never-logged";
 export const POD_IDENTITY_TOKEN = "test-pod-identity-authorization-never-logged";
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ecr-pull`;
@@ -24,8 +20,10 @@ interface Key {
 
 export interface AwsFake {
   url: string;
+  /** The static key this fake accepts: its own, so a call meant for another test's fake is refused. */
+  key: { accessKeyId: string; secretAccessKey: string };
   /** Every call: which action, with which access key (none for unsigned ones), and the outcome. */
-  calls: { action: string; accessKeyId?: string; ok: boolean }[];
+  calls: { action: string; accessKeyId?: string; ok: boolean; at: number }[];
   /** Every password and session secret handed out, for tests that grep logs for them. */
   secrets: string[];
   /** While set, ECR answers 503 ServiceUnavailable (after verifying the signature). */
@@ -35,10 +33,15 @@ export interface AwsFake {
 }
 
 export async function startAwsFake(lifetimeSeconds = 3600): Promise<AwsFake> {
-  const keys = new Map<string, Key>([[TEST_KEY.accessKeyId, { secret: TEST_KEY.secretAccessKey }]]);
+  const key = {
+    accessKeyId: `AKIATEST${randomBytes(6).toString("hex").toUpperCase()}`,
+    secretAccessKey: `test-secret-${randomBytes(8).toString("hex")}-never-logged`,
+  };
+  const keys = new Map<string, Key>([[key.accessKeyId, { secret: key.secretAccessKey }]]);
   let serial = 0;
   const fake: AwsFake = {
     url: "",
+    key,
     calls: [],
     secrets: [],
     failing: false,
@@ -68,6 +71,7 @@ export async function startAwsFake(lifetimeSeconds = 3600): Promise<AwsFake> {
       action: "GetAuthorizationToken",
       accessKeyId: verified.accessKeyId,
       ok: verified.ok && !fake.failing,
+      at: Date.now(),
     });
     if (!verified.ok) return json(res, 403, { __type: verified.code, message: verified.message });
     if (fake.failing) return json(res, 503, { __type: "ServerException", message: "Service unavailable" });
@@ -86,21 +90,26 @@ export async function startAwsFake(lifetimeSeconds = 3600): Promise<AwsFake> {
 
   function assumeRole(req: IncomingMessage, body: string, form: URLSearchParams, res: ServerResponse) {
     const verified = verify(req, body, "sts");
-    fake.calls.push({ action: "AssumeRole", accessKeyId: verified.accessKeyId, ok: verified.ok });
+    fake.calls.push({
+      action: "AssumeRole",
+      accessKeyId: verified.accessKeyId,
+      ok: verified.ok,
+      at: Date.now(),
+    });
     if (!verified.ok) return stsError(res, verified.code, verified.message);
     stsCredentials(res, "AssumeRole", form.get("RoleArn") ?? "");
   }
 
   function webIdentity(form: URLSearchParams, res: ServerResponse) {
     const ok = form.get("WebIdentityToken") === WEB_IDENTITY_TOKEN && form.get("RoleArn") === ROLE_ARN;
-    fake.calls.push({ action: "AssumeRoleWithWebIdentity", ok });
+    fake.calls.push({ action: "AssumeRoleWithWebIdentity", ok, at: Date.now() });
     if (!ok) return stsError(res, "InvalidIdentityToken", "The web identity token is not valid");
     stsCredentials(res, "AssumeRoleWithWebIdentity", ROLE_ARN);
   }
 
   function podIdentity(req: IncomingMessage, res: ServerResponse) {
     const ok = req.headers.authorization === POD_IDENTITY_TOKEN;
-    fake.calls.push({ action: "PodIdentity", ok });
+    fake.calls.push({ action: "PodIdentity", ok, at: Date.now() });
     if (!ok) return json(res, 401, { message: "unauthorized" });
     const key = temporaryKey();
     json(res, 200, {

@@ -10,8 +10,8 @@ import { load } from "js-yaml";
 import { type ExecSpec, type MintedCredential, ProviderError, type ProviderInput } from "../provider.ts";
 
 const API_VERSION = "credentialprovider.kubelet.k8s.io/v1";
-/** A plugin that reports no cache duration is asked again after this long. */
-export const UNKNOWN_CACHE_DURATION_MS = 5 * 60_000;
+/** The lifetime of a credential from a plugin that reports no cache duration (GCP's default). */
+export const UNKNOWN_CACHE_DURATION_MS = 30 * 60_000;
 const MAX_OUTPUT_BYTES = 1 << 20;
 
 interface PluginConfig {
