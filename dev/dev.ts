@@ -31,6 +31,7 @@ try {
   await new Promise((r) => setTimeout(r, 3_000));
 
   const exports = await kubectl("get", "secretexports", "-A");
+  const credentials = await kubectl("get", "registrycredentials", "-A");
   const placeholders = await kubectl(
     "get",
     "secrets",
@@ -41,12 +42,14 @@ try {
     "type=kubernetes.io/dockerconfigjson",
   );
   console.log(`SecretExports:\n${exports.stdout}\nPlaceholders and sources:\n${placeholders.stdout}`);
+  console.log(`RegistryCredentials:\n${credentials.stdout}`);
   console.log(
     [
       `The control plane, the controller and examples/ are running. Try:`,
       `  export KUBECONFIG=${kubeconfig}`,
       `  kubectl -n team-b get secret registry-pull -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
       `  kubectl -n platform-creds describe secretexport ghcr-creds`,
+      `  kubectl -n team-b get secret internal-pull -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
       `Controller log: ${logPath}. Ctrl-C stops everything.`,
     ].join("\n"),
   );
