@@ -226,6 +226,22 @@ describe("gcp token endpoint errors", () => {
     }
   });
 
+  it("an abort is passed on as it is, not turned into a ProviderError", async () => {
+    const silent = await listen(() => undefined, tls);
+    try {
+      const endpoints = { gcpTokenUrl: `${silent.url}/token`, acrRegistrySuffixes: [] };
+      const controller = new AbortController();
+      const minting = mintGcp(
+        keySpec(),
+        input({ endpoints, signal: controller.signal, secret: secretWith({ "key.json": keyJson }) }),
+      );
+      controller.abort();
+      await assert.rejects(minting, { name: "AbortError" });
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("a redirect is never followed, so the signed assertion goes nowhere else", async () => {
     const requests = google.requests;
     const server = await answering(307, {}, { location: google.tokenUrl });
