@@ -2,7 +2,7 @@
 // secret-export-controller run: the controller against $KUBECONFIG or the in-cluster config.
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
-import { type Config, ConfigError, helpText, parseConfig } from "./config.ts";
+import { type Config, ConfigError, credentialSettings, helpText, parseConfig } from "./config.ts";
 import { createController } from "./controller/controller.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -38,6 +38,7 @@ async function run(argv: string[]): Promise<number> {
     resyncPeriodMs: config["resync-period"] * 1000,
     instance: identity,
     metrics,
+    credentials: credentialSettings(config, process.env),
   });
   const [host = "", port = "8080"] = splitHostPort(config["http-bind-address"]);
   const http = await startHttpServer({

@@ -6,6 +6,9 @@ import type { z } from "zod";
 import {
   CONDITION_READY,
   GROUP,
+  OWN_GROUP,
+  REGISTRY_CREDENTIAL_KIND,
+  REGISTRY_CREDENTIAL_PLURAL,
   SECRET_EXPORT_KIND,
   SECRET_EXPORT_PLURAL,
   SECRET_IMPORT_KIND,
@@ -13,6 +16,8 @@ import {
   VERSION,
 } from "../constants.ts";
 import {
+  registryCredentialSpecSchema,
+  registryCredentialStatusSchema,
   secretExportSpecSchema,
   secretExportStatusSchema,
   secretImportSpecSchema,
@@ -64,15 +69,37 @@ export const secretImportCrd = () =>
     columns: [READY_COLUMN, DESCRIPTION_COLUMN, AGE_COLUMN],
   });
 
+export const registryCredentialCrd = () =>
+  crd({
+    group: OWN_GROUP,
+    kind: REGISTRY_CREDENTIAL_KIND,
+    plural: REGISTRY_CREDENTIAL_PLURAL,
+    spec: registryCredentialSpecSchema,
+    status: registryCredentialStatusSchema,
+    columns: [
+      { ...READY_COLUMN, description: "Whether the Secret holds a fresh credential" },
+      { name: "Provider", type: "string", jsonPath: ".status.provider", description: "The provider in use" },
+      {
+        name: "Expires",
+        type: "date",
+        jsonPath: ".status.expiresAt",
+        description: "When the credential expires",
+      },
+      AGE_COLUMN,
+    ],
+  });
+
 /** The files of crds/: what `npm run crds` writes and a test compares with the committed ones. */
 export function crdFiles(): { name: string; content: string }[] {
-  return [secretExportCrd(), secretImportCrd()].map((definition) => ({
+  return [secretExportCrd(), secretImportCrd(), registryCredentialCrd()].map((definition) => ({
     name: `${definition.spec.names.plural}.yaml`,
     content: `# Generated from src/api/schemas.ts by \`npm run crds\`; do not edit.\n${toYaml(definition)}`,
   }));
 }
 
 interface CrdSource {
+  /** Default: carvel's group. */
+  group?: string;
   kind: string;
   plural: string;
   spec: z.ZodType;
@@ -81,13 +108,13 @@ interface CrdSource {
 }
 
 /** A CustomResourceDefinition in wire format, as kubectl would send it. */
-function crd({ kind, plural, spec, status, columns }: CrdSource) {
+function crd({ group = GROUP, kind, plural, spec, status, columns }: CrdSource) {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.${GROUP}` },
+    metadata: { name: `${plural}.${group}` },
     spec: {
-      group: GROUP,
+      group,
       names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
       scope: "Namespaced",
       versions: [

@@ -6,6 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ANNOTATION_STATUS, CONDITION_READY, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { DEFAULT_CLOUD_ENDPOINTS } from "../config.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
 import { kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
@@ -20,6 +21,8 @@ import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
+import { providerLoaders } from "../credentials/loaders.ts";
+import { type CredentialSettings, credentialReconciler, credentialsCache } from "./registry-credentials.ts";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig | KubeAccess;
@@ -31,6 +34,8 @@ export interface ControllerOptions {
   resyncPeriodMs: number;
   instance: string;
   metrics?: Metrics;
+  /** What RegistryCredential providers need from the controller's flags and environment. */
+  credentials?: CredentialSettings;
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -59,7 +64,7 @@ export function createController(options: ControllerOptions) {
       }
     };
   };
-  const queues = {
+  const baseQueues = {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
       concurrency: options.concurrency,
@@ -76,13 +81,43 @@ export function createController(options: ControllerOptions) {
       hooks: options.metrics?.queueHooks("secretimport"),
     }),
   };
+  const credentials = credentialsCache(
+    http,
+    (key) => reconciling && queues.credentials.add(key),
+    (err, attempt) =>
+      log.warn({ informer: "registrycredentials", err, attempt }, "list/watch failed; retrying with backoff"),
+  );
+  const credentialQueue = createWorkQueue({
+    worker: worker(
+      "registrycredential",
+      credentialReconciler(
+        credentials,
+        options.credentials ?? { endpoints: DEFAULT_CLOUD_ENDPOINTS, env: process.env },
+        providerLoaders,
+        options.metrics?.credentials(() => credentials.cache.values()),
+      ),
+    ),
+    concurrency: options.concurrency,
+    hooks: options.metrics?.queueHooks("registrycredential"),
+  });
+  const queues = { ...baseQueues, credentials: credentialQueue };
+  const handlers = changeHandlers(
+    () => (reconciling ? queues : undefined),
+    () => state,
+    log,
+  );
+  // A change of a RegistryCredential's Secret or of its input Secret: look at the credential again.
+  const touched = (key: string) => {
+    if (reconciling) for (const c of credentials.concerning(key)) queues.credentials.add(c);
+  };
   const state: ClusterState = createClusterState(
     http,
-    changeHandlers(
-      () => (reconciling ? queues : undefined),
-      () => state,
-      log,
-    ),
+    {
+      ...handlers,
+      dockerSecret: (key, previous, next) => (handlers.dockerSecret(key, previous, next), touched(key)),
+      secretMetadata: (key, previous, next) => (handlers.secretMetadata(key, previous, next), touched(key)),
+    },
+    { informers: [credentials.cache], wantsSecret: credentials.wantsSecret },
   );
   const shared: Omit<Context, "rewrites"> = {
     http,
@@ -101,6 +136,8 @@ export function createController(options: ControllerOptions) {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);
     for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
     for (const entry of state.imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
+    for (const entry of credentials.cache.values())
+      queues.credentials.add(`${entry.namespace}/${entry.name}`);
   }
 
   return {
