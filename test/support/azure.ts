@@ -26,6 +26,8 @@ export interface Aad extends Loopback {
   issue(clientID: string): string;
   /** The claims of an access token this tenant issued, while it is valid. */
   verify(token: string): Record<string, unknown> | undefined;
+  /** Access tokens issued (by the token endpoint and the identity endpoints), oldest first. */
+  issued: string[];
   /** Every token endpoint request, accepted or refused. */
   requests: number;
   lifetimeSeconds: number;
@@ -63,16 +65,24 @@ export async function startAad(options: { tls: TestTls; lifetimeSeconds: number 
     {
       tenantID,
       authorityHost: "",
+      issued: [] as string[],
       requests: 0,
       lifetimeSeconds: options.lifetimeSeconds,
       addClientSecret: (clientID: string, secret: string) => void secrets.set(clientID, secret),
       addFederatedCredential: (clientID: string, issuerKey: KeyObject, subject: string) =>
         void federated.set(clientID, { issuerKey, subject }),
-      issue: (clientID: string) =>
-        signJwt(
-          { aud: ACR_RESOURCE, tid: tenantID, appid: clientID, iat: now(), exp: now() + aad.lifetimeSeconds },
-          signing.privateKey,
-        ),
+      issue(clientID: string) {
+        const claims = {
+          aud: ACR_RESOURCE,
+          tid: tenantID,
+          appid: clientID,
+          iat: now(),
+          exp: now() + aad.lifetimeSeconds,
+        };
+        const token = signJwt(claims, signing.privateKey);
+        aad.issued.push(token);
+        return token;
+      },
       verify(token: string) {
         const claims = decodeJwt(token)?.claims;
         if (!claims || !rs256Valid(token, signing.publicKey)) return undefined;
