@@ -112,7 +112,7 @@ describe("gcp with a service-account key", () => {
     }
   });
 
-  it("takes the key from key.json, else credentials.json, else the key secretRef.key names", async () => {
+  it("takes the key secretRef.key names, by default key.json, else credentials.json", async () => {
     for (const [data, key] of [
       [{ "key.json": keyJson }, undefined],
       [{ "credentials.json": keyJson }, undefined],
