@@ -1,14 +1,24 @@
 // RegistryCredentials of the gcp and acr providers through the controller process, against
 // loopback servers that verify what Google and Entra ID verify. The controller finds them only
-// the way it finds the real ones: GCE_METADATA_HOST, AZURE_AUTHORITY_HOST, --gcp-token-url and
+// the way it finds the real ones: GCE_METADATA_HOST, AZURE_AUTHORITY_HOST, the Azure Workload
+// Identity variables, --gcp-token-url and
 // --acr-registry-suffixes (and trusts their CA through NODE_EXTRA_CA_CERTS). Lifetimes are
 // seconds, so refreshes before expiry are observed as they happen.
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { OWN_GROUP, REGISTRY_CREDENTIAL_PLURAL } from "../src/constants.ts";
 import { ACR_USERNAME } from "../src/credentials/providers/acr.ts";
 import { GCP_SCOPE, GCP_USERNAME } from "../src/credentials/providers/gcp.ts";
-import { type Aad, type AcrRegistry, startAad, startAcrRegistry } from "../test/support/azure.ts";
+import {
+  type Aad,
+  type AcrRegistry,
+  FEDERATED_AUDIENCE,
+  startAad,
+  startAcrRegistry,
+} from "../test/support/azure.ts";
 import {
   type GoogleTokenServer,
   type MetadataServer,
@@ -16,7 +26,7 @@ import {
   startGoogleTokenServer,
   startMetadataServer,
 } from "../test/support/google.ts";
-import { decodeJwt } from "../test/support/jwt.ts";
+import { decodeJwt, rsaKeyPair, signJwt } from "../test/support/jwt.ts";
 import { createTestTls, type TestTls } from "../test/support/loopback.ts";
 import { eventually, testNamespace } from "./support/cluster.ts";
 import { core, customObjects, installCrds } from "./support/controller.ts";
@@ -34,6 +44,8 @@ const LIFETIME_SECONDS = 10;
 const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
 const CLIENT_SECRET = "e2e-sp-secret~0123456789abcdef";
 const WI_EMAIL = "wi@e2e-project.iam.gserviceaccount.com";
+const WI_CLIENT_ID = "66666666-7777-8888-9999-000000000000";
+const WI_SUBJECT = "system:serviceaccount:secret-export-controller:secret-export-controller";
 /** Refresh at half the lifetime; a margin of 2 s keeps the controller from clamping it. */
 const REFRESH = { lifetimeFraction: 0.5, marginSeconds: 2 };
 
@@ -44,6 +56,7 @@ let aad: Aad;
 let registry: AcrRegistry;
 let account: ServiceAccount;
 let controller: ControllerProcess;
+let tokenDir: string;
 
 before(async () => {
   await installCrds();
@@ -54,6 +67,13 @@ before(async () => {
   aad.addClientSecret(CLIENT_ID, CLIENT_SECRET);
   registry = await startAcrRegistry({ tls, aad, lifetimeSeconds: LIFETIME_SECONDS });
   account = google.addServiceAccount("puller@e2e-project.iam.gserviceaccount.com");
+  // The token the Azure Workload Identity webhook would project for the controller's ServiceAccount.
+  const issuer = rsaKeyPair();
+  aad.addFederatedCredential(WI_CLIENT_ID, issuer.publicKey, WI_SUBJECT);
+  tokenDir = await mkdtemp(join(tmpdir(), "sec-e2e-wi-"));
+  const iat = Math.floor(Date.now() / 1000);
+  const claims = { iss: "https://oidc.e2e", sub: WI_SUBJECT, aud: FEDERATED_AUDIENCE, iat, exp: iat + 3600 };
+  await writeFile(join(tokenDir, "azure-identity-token"), signJwt(claims, issuer.privateKey));
   controller = startControllerProcess(
     [
       "--kubeconfig",
@@ -72,6 +92,9 @@ before(async () => {
       NODE_EXTRA_CA_CERTS: tls.caFile,
       GCE_METADATA_HOST: metadata.host,
       AZURE_AUTHORITY_HOST: aad.authorityHost,
+      AZURE_CLIENT_ID: WI_CLIENT_ID,
+      AZURE_TENANT_ID: aad.tenantID,
+      AZURE_FEDERATED_TOKEN_FILE: join(tokenDir, "azure-identity-token"),
     },
   );
 });
@@ -80,6 +103,7 @@ after(async () => {
   await controller?.stop();
   await Promise.all([google?.close(), metadata?.close(), aad?.close(), registry?.close()]);
   await tls?.remove();
+  if (tokenDir) await rm(tokenDir, { recursive: true, force: true });
 });
 
 interface CredentialStatus {
@@ -259,6 +283,20 @@ describe("RegistryCredential through the controller", () => {
     assert.equal(status.identity, CLIENT_ID);
     assert.equal(Date.parse(status.expiresAt ?? ""), (decodeJwt(first)?.claims.exp as number) * 1000);
     await assertRefreshedBeforeExpiry(namespace, "pull", app, [registry.host], ACR_USERNAME, first);
+    await assertNothingLeaked(namespace, app);
+  });
+
+  test("acr without secretRef: the controller's Azure Workload Identity, its projected token as client assertion", async (t) => {
+    const { namespace, app } = await exported(t, "acr-wi");
+    await createRegistryCredential(t, namespace, "pull", {
+      acr: { registry: registry.host, tenantID: aad.tenantID },
+      refresh: REFRESH,
+    });
+    await createExport(t, namespace, "pull", { toNamespace: app });
+
+    const first = await placeholderPassword(app, [registry.host], ACR_USERNAME);
+    assert.ok(registry.issued.includes(first));
+    assert.equal((await statusOf(namespace, "pull")).identity, WI_CLIENT_ID);
     await assertNothingLeaked(namespace, app);
   });
 
