@@ -1,9 +1,8 @@
 // RegistryCredentials of the gcp and acr providers through the controller process, against
 // loopback servers that verify what Google and Entra ID verify. The controller finds them only
 // the way it finds the real ones: GCE_METADATA_HOST, AZURE_AUTHORITY_HOST, the Azure Workload
-// Identity variables, --gcp-token-url and
-// --acr-registry-suffixes (and trusts their CA through NODE_EXTRA_CA_CERTS). Lifetimes are
-// seconds, so refreshes before expiry are observed as they happen.
+// Identity variables, --gcp-token-url and --acr-registry-suffixes (and trusts their CA through
+// NODE_EXTRA_CA_CERTS). Lifetimes are seconds, so refreshes before expiry are observed as they happen.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
