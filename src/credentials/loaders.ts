@@ -23,6 +23,14 @@ export const providerLoaders: ProviderLoaders = {
     const { mintEcr } = await import("./providers/ecr.ts");
     return (spec, input) => mintEcr(need(spec.ecr), input);
   },
+  gcp: async () => {
+    const { mintGcp } = await import("./providers/gcp.ts");
+    return (spec, input) => mintGcp(need(spec.gcp), input);
+  },
+  acr: async () => {
+    const { mintAcr } = await import("./providers/acr.ts");
+    return (spec, input) => mintAcr(need(spec.acr), input);
+  },
   exec: async () => {
     const { mintExec } = await import("./providers/exec.ts");
     return (spec, input, plugins) =>
