@@ -1,13 +1,18 @@
 // `node bench/provider-rss.ts`: the resident memory each RegistryCredential provider costs when its
 // module is first imported, each measured in a fresh Node process (so one's modules do not count
-// for another) after the controller's modules, as the lowest RSS over a quiet half second before and after the import.
+// for another) after the controller's modules, as the lowest RSS over a quiet half second before
+// and after the import.
 import { execFileSync } from "node:child_process";
 
-// ecr calls AWS with Node's built-in fetch, whose implementation loads on the first call.
+// ecr, gcp and acr call their clouds with Node's built-in fetch, whose implementation loads on the
+// first call, once for all of them: the (fetch) row is that part alone.
 const PROVIDERS: Record<string, { module: string; use?: string }> = {
+  "(fetch)": { module: "../src/credentials/provider.ts", use: 'await fetch("data:,");' },
   basicAuth: { module: "../src/credentials/providers/basic-auth.ts" },
   ecr: { module: "../src/credentials/providers/ecr.ts", use: 'await fetch("data:,");' },
   exec: { module: "../src/credentials/providers/exec.ts" },
+  gcp: { module: "../src/credentials/providers/gcp.ts", use: 'await fetch("data:,");' },
+  acr: { module: "../src/credentials/providers/acr.ts", use: 'await fetch("data:,");' },
 };
 
 // What it adds to a running controller: the controller's own modules (and with them Node's type
