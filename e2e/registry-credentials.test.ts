@@ -310,9 +310,11 @@ async function ecrSetup(t: TestContext, fake: AwsFake, refresh: Record<string, n
     ecr: { region: "eu-west-1", secretRef: { name: "imps" } },
     refresh,
   });
-  await createExport(t, source, "ecr", { toNamespace: app });
+  const other = await testNamespace(t, "regcred-app");
+  await createExport(t, source, "ecr", { toNamespaces: [app, other] });
   await createPlaceholder(app);
-  return { ...started, source, app };
+  await createPlaceholder(other);
+  return { ...started, source, app, other };
 }
 
 const REGISTRY = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
@@ -386,12 +388,17 @@ test("ecr: a failing refresh keeps the last credential, backs off, turns Credent
   await assertNothingLeaked(logPath, [source, app], [...fake.secrets, fake.key.secretAccessKey]);
 });
 
-test("ecr: after a restart a credential that is still fresh is not minted again", async (t) => {
+test("ecr: one token for every namespace the export reaches, and after a restart a credential that is still fresh is not minted again", async (t) => {
   const fake = await startAwsFake(3600);
   t.after(() => fake.close());
-  const { source, stop } = await ecrSetup(t, fake, { lifetimeFraction: 0.5 });
+  const { source, app, other, stop } = await ecrSetup(t, fake, { lifetimeFraction: 0.5 });
   const before = await expectReason(source, "ecr", "Refreshed");
-  assert.equal(okCalls(fake).length, 1);
+  for (const ns of [app, other]) {
+    await eventually(`placeholder ${ns} has the ECR registry`, async () =>
+      (await readPlaceholder(ns)).auths?.[REGISTRY] ? true : undefined,
+    );
+  }
+  assert.equal(okCalls(fake).length, 1, "one GetAuthorizationToken for two namespaces");
   await stop();
   const { controller, metrics } = await startController(t, {
     env: { AWS_ENDPOINT_URL_ECR: fake.url, AWS_ENDPOINT_URL_STS: fake.url },
