@@ -7,7 +7,7 @@
 // - bench-00000...: one namespace per placeholder, each with the placeholder `pull`.
 // - noise-000..199: namespaces for the unrelated Secrets of the noise scenario.
 import { randomBytes } from "node:crypto";
-import { secretExportCrd, secretImportCrd } from "../src/api/crds.ts";
+import { registryCredentialCrd, secretExportCrd, secretImportCrd } from "../src/api/crds.ts";
 import {
   ANNOTATION_IMAGE_PULL_SECRET,
   ANNOTATION_STATUS,
@@ -78,7 +78,8 @@ async function create(http: BenchClient, path: string, body: unknown): Promise<v
 }
 
 export async function installCrds(http: BenchClient): Promise<void> {
-  for (const crd of [secretExportCrd(), secretImportCrd()]) {
+  // Every CRD the controller watches: it does not start reconciling before each cache has synced.
+  for (const crd of [secretExportCrd(), secretImportCrd(), registryCredentialCrd()]) {
     await create(http, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
     const name = crd.metadata?.name ?? "";
     const deadline = Date.now() + 60_000;
