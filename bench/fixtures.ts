@@ -11,7 +11,12 @@
 // - bench-00000...: one namespace per placeholder, each with the placeholder `pull`.
 // - noise-000..199: namespaces for the unrelated Secrets of the noise scenario.
 import { randomBytes } from "node:crypto";
-import { clusterPlaceholderCrd, secretExportCrd, secretImportCrd } from "../src/api/crds.ts";
+import {
+  clusterPlaceholderCrd,
+  registryCredentialCrd,
+  secretExportCrd,
+  secretImportCrd,
+} from "../src/api/crds.ts";
 import {
   ANNOTATION_IMAGE_PULL_SECRET,
   ANNOTATION_STATUS,
@@ -138,7 +143,12 @@ async function create(http: BenchClient, path: string, body: unknown): Promise<v
 }
 
 /** Our CRDs. */
-export const ourCrds = (): KubeObject[] => [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd()];
+export const ourCrds = (): KubeObject[] => [
+  secretExportCrd(),
+  secretImportCrd(),
+  clusterPlaceholderCrd(),
+  registryCredentialCrd(),
+];
 
 /**
  * Creates each CRD or replaces the one of the same name (ours and carvel's share the group

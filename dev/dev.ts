@@ -37,6 +37,7 @@ try {
   await new Promise((r) => setTimeout(r, 3_000));
 
   const exports = await kubectl("get", "secretexports", "-A");
+  const credentials = await kubectl("get", "registrycredentials", "-A");
   const placeholders = await kubectl(
     "get",
     "secrets",
@@ -49,6 +50,7 @@ try {
   const clusterPlaceholders = await kubectl("get", "clusterplaceholders");
   console.log(`SecretExports:\n${exports.stdout}\nPlaceholders and sources:\n${placeholders.stdout}`);
   console.log(`ClusterPlaceholders:\n${clusterPlaceholders.stdout}`);
+  console.log(`RegistryCredentials:\n${credentials.stdout}`);
   console.log(
     [
       `The control plane, the controller and examples/ are running. Try:`,
@@ -57,6 +59,7 @@ try {
       `  kubectl -n platform-creds describe secretexport ghcr-creds`,
       `  kubectl -n ci-runner get serviceaccount default -o jsonpath='{.imagePullSecrets}'`,
       `  kubectl label namespace dev-web registry-access=granted   # gets quay-pull too`,
+      `  kubectl -n team-b get secret internal-pull -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
       `Controller log: ${logPath}. Ctrl-C stops everything.`,
     ].join("\n"),
   );

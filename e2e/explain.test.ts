@@ -157,6 +157,7 @@ test("explain reports rules, registries, conflicts and imports, as the controlle
       registries: [],
       skipped: [],
       unreadable: null,
+      registryCredential: null,
     });
     assert.deepEqual(reaching(e, `${src}/exact`).source.registries, ["docker.io", "quay.io"]);
     assert.equal(notReaching(e, `${src}/elsewhere`).reason, "noMatch");

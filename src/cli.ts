@@ -2,7 +2,7 @@
 // secret-export-controller run: the controller against $KUBECONFIG or the in-cluster config.
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
-import { type Config, ConfigError, helpText, parseConfig } from "./config.ts";
+import { type Config, ConfigError, credentialSettings, helpText, parseConfig } from "./config.ts";
 import { createController } from "./controller/controller.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -39,6 +39,7 @@ async function run(argv: string[]): Promise<number> {
     instance: identity,
     metrics,
     mayWrite: () => elector?.leading() ?? true,
+    credentials: credentialSettings(config, process.env),
   });
   const [host = "", port = "8080"] = splitHostPort(config["http-bind-address"]);
   const http = await startHttpServer({

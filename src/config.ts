@@ -1,6 +1,8 @@
 // Configuration from flags and SEC_* environment variables (flags win), validated with zod.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import type { CredentialSettings } from "./controller/registry-credentials.ts";
+import type { CloudEndpoints } from "./credentials/provider.ts";
 
 const options = {
   kubeconfig: {
@@ -79,7 +81,50 @@ const options = {
     help: "trace, debug, info, warn, error or fatal",
     schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   },
+  "credential-provider-config": {
+    env: "SEC_CREDENTIAL_PROVIDER_CONFIG",
+    help: "kubelet CredentialProviderConfig file (as --image-credential-provider-config) for RegistryCredentials with exec",
+    schema: z.string().optional(),
+  },
+  "credential-provider-bin-dir": {
+    env: "SEC_CREDENTIAL_PROVIDER_BIN_DIR",
+    help: "directory of the credential provider plugins (as --image-credential-provider-bin-dir)",
+    schema: z.string().optional(),
+  },
+  "gcp-token-url": {
+    env: "SEC_GCP_TOKEN_URL",
+    help: "OAuth token endpoint for Google service-account keys (a key file's token_uri is ignored)",
+    schema: z.url().default("https://oauth2.googleapis.com/token"),
+  },
+  "acr-registry-suffixes": {
+    env: "SEC_ACR_REGISTRY_SUFFIXES",
+    help: "comma-separated host suffixes an ACR registry may have; the AAD token is exchanged only there",
+    schema: z.string().default(".azurecr.io,.azurecr.cn,.azurecr.us"),
+  },
 } as const;
+
+/** The providers' endpoints when no flag is given (what the controller uses in tests without flags). */
+export const DEFAULT_CLOUD_ENDPOINTS: CloudEndpoints = {
+  gcpTokenUrl: "https://oauth2.googleapis.com/token",
+  acrRegistrySuffixes: [".azurecr.io", ".azurecr.cn", ".azurecr.us"],
+};
+
+/** What RegistryCredential providers take from the flags: endpoints and the plugin settings. */
+export function credentialSettings(config: Config, env: NodeJS.ProcessEnv): CredentialSettings {
+  const configPath = config["credential-provider-config"];
+  const binDir = config["credential-provider-bin-dir"];
+  return {
+    endpoints: {
+      gcpTokenUrl: config["gcp-token-url"],
+      acrRegistrySuffixes: config["acr-registry-suffixes"]
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+    ...(configPath && binDir ? { plugins: { configPath, binDir } } : {}),
+    env,
+  };
+}
 
 type OptionName = keyof typeof options;
 export type Config = { [K in OptionName]: z.output<(typeof options)[K]["schema"]> };
@@ -103,9 +148,17 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     if (parsed.success) config[name] = parsed.data;
     else problems.push(`--${name} (${option.env}): ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }
-  if (problems.length === 0) problems.push(...leaseProblems(config as Config));
+  if (problems.length === 0)
+    problems.push(...leaseProblems(config as Config), ...pluginProblems(config as Config));
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return config as Config;
+}
+
+function pluginProblems(config: Config): string[] {
+  const given = [config["credential-provider-config"], config["credential-provider-bin-dir"]].filter(Boolean);
+  return given.length === 1
+    ? ["--credential-provider-config and --credential-provider-bin-dir go together: give both or neither"]
+    : [];
 }
 
 function leaseProblems(config: Config): string[] {

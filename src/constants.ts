@@ -79,7 +79,7 @@ export const METRIC_EXPORTS = "secret_export_exports";
 export const METRIC_IMPORTS = "secret_export_imports";
 export const METRIC_REWRITES_DELAYED_TOTAL = "secret_export_rewrites_delayed_total";
 
-/** ClusterPlaceholder (SPEC §10): our own API group, for kinds carvel does not have. */
+/** Our own API group, for the kinds carvel does not have (ClusterPlaceholder, RegistryCredential). */
 export const OWN_GROUP = "secret-export.dev";
 export const OWN_API_VERSION = `${OWN_GROUP}/v1alpha1`;
 export const CLUSTER_PLACEHOLDER_KIND = "ClusterPlaceholder";
@@ -93,3 +93,26 @@ export const REASON_NAMESPACES_NOT_SERVED = "NamespacesNotServed";
 export const EVENT_CLUSTER_PLACEHOLDER_INVALID = "ClusterPlaceholderInvalid";
 export const METRIC_PROVISIONED_CREATED_TOTAL = "secret_export_provisioned_placeholders_created_total";
 export const METRIC_PROVISIONED_DELETED_TOTAL = "secret_export_provisioned_placeholders_deleted_total";
+
+/** RegistryCredential (SPEC §9): a dockerconfigjson Secret of the same name kept fresh from a provider. */
+export const REGISTRY_CREDENTIAL_KIND = "RegistryCredential";
+export const REGISTRY_CREDENTIAL_PLURAL = "registrycredentials";
+export const PROVIDER_NAMES = ["basicAuth", "ecr", "gcp", "acr", "exec"] as const;
+/** On the Secret a RegistryCredential fills: when the credential expires, when it was minted, from what. */
+export const ANNOTATION_CREDENTIAL_EXPIRES_AT = "secret-export.dev/expires-at";
+export const ANNOTATION_CREDENTIAL_REFRESHED_AT = "secret-export.dev/refreshed-at";
+export const ANNOTATION_CREDENTIAL_MINTED_FROM = "secret-export.dev/minted-from";
+/** RegistryCredential Ready reasons (besides InvalidSpec, SecretExists and SecretNotFound above). */
+export const REASON_REFRESHED = "Refreshed";
+export const REASON_REFRESH_FAILED = "RefreshFailed";
+export const REASON_CREDENTIAL_EXPIRED = "CredentialExpired";
+export const REASON_PROVIDER_NOT_CONFIGURED = "ProviderNotConfigured";
+/** RegistryCredential Events, on transitions of the Ready reason. */
+export const EVENT_CREDENTIAL_REFRESHED = "Refreshed";
+export const EVENT_CREDENTIAL_REFRESH_FAILED = "RefreshFailed";
+export const EVENT_CREDENTIAL_EXPIRED = "CredentialExpired";
+export const EVENT_CREDENTIAL_SECRET_EXISTS = "SecretExists";
+export const EVENT_CREDENTIAL_INVALID = "CredentialInvalid";
+export const METRIC_CREDENTIAL_REFRESHES_TOTAL = "secret_export_credential_refreshes_total";
+export const METRIC_CREDENTIAL_REFRESH_SECONDS = "secret_export_credential_refresh_duration_seconds";
+export const METRIC_CREDENTIAL_EXPIRY_TIMESTAMP = "secret_export_credential_expiry_timestamp_seconds";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, helpText, optionNames, parseConfig } from "../src/config.ts";
+import { ConfigError, credentialSettings, helpText, optionNames, parseConfig } from "../src/config.ts";
 import type { Config } from "../src/config.ts";
 
 const DEFAULTS: Config = {
@@ -18,6 +18,10 @@ const DEFAULTS: Config = {
   "retry-period": 2,
   "shutdown-timeout": 20,
   "log-level": "info",
+  "credential-provider-config": undefined,
+  "credential-provider-bin-dir": undefined,
+  "gcp-token-url": "https://oauth2.googleapis.com/token",
+  "acr-registry-suffixes": ".azurecr.io,.azurecr.cn,.azurecr.us",
 };
 
 /** Asserts that parsing fails with a ConfigError whose message contains every one of `parts`. */
@@ -193,4 +197,29 @@ describe("helpText", () => {
   test("says that the flag wins over the environment variable", () => {
     assert.match(helpText(), /the flag wins/);
   });
+});
+
+test("credential settings: the CloudEndpoints from --gcp-token-url and --acr-registry-suffixes, plugins from both plugin flags", () => {
+  const config = parseConfig(
+    [
+      "--acr-registry-suffixes",
+      ".azurecr.io, .example",
+      "--credential-provider-config",
+      "/c.yaml",
+      "--credential-provider-bin-dir",
+      "/bin",
+    ],
+    {},
+  );
+  assert.deepEqual(credentialSettings(config, {}), {
+    endpoints: {
+      gcpTokenUrl: "https://oauth2.googleapis.com/token",
+      acrRegistrySuffixes: [".azurecr.io", ".example"],
+    },
+    plugins: { configPath: "/c.yaml", binDir: "/bin" },
+    env: {},
+  });
+  assertConfigError(["--credential-provider-config", "/c.yaml"], {}, [
+    "--credential-provider-bin-dir go together",
+  ]);
 });

@@ -9,6 +9,8 @@ import {
   CONDITION_READY,
   GROUP,
   OWN_GROUP,
+  REGISTRY_CREDENTIAL_KIND,
+  REGISTRY_CREDENTIAL_PLURAL,
   SECRET_EXPORT_KIND,
   SECRET_EXPORT_PLURAL,
   SECRET_IMPORT_KIND,
@@ -18,6 +20,8 @@ import {
 import {
   clusterPlaceholderSpecSchema,
   clusterPlaceholderStatusSchema,
+  registryCredentialSpecSchema,
+  registryCredentialStatusSchema,
   secretExportSpecSchema,
   secretExportStatusSchema,
   secretImportSpecSchema,
@@ -89,12 +93,34 @@ export const clusterPlaceholderCrd = () =>
     ],
   });
 
+export const registryCredentialCrd = () =>
+  crd({
+    group: OWN_GROUP,
+    kind: REGISTRY_CREDENTIAL_KIND,
+    plural: REGISTRY_CREDENTIAL_PLURAL,
+    spec: registryCredentialSpecSchema,
+    status: registryCredentialStatusSchema,
+    columns: [
+      { ...READY_COLUMN, description: "Whether the Secret holds a fresh credential" },
+      { name: "Provider", type: "string", jsonPath: ".status.provider", description: "The provider in use" },
+      {
+        name: "Expires",
+        type: "date",
+        jsonPath: ".status.expiresAt",
+        description: "When the credential expires",
+      },
+      AGE_COLUMN,
+    ],
+  });
+
 /** The files of crds/: what `npm run crds` writes and a test compares with the committed ones. */
 export function crdFiles(): { name: string; content: string }[] {
-  return [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd()].map((definition) => ({
-    name: `${definition.spec.names.plural}.yaml`,
-    content: `# Generated from src/api/schemas.ts by \`npm run crds\`; do not edit.\n${toYaml(definition)}`,
-  }));
+  return [secretExportCrd(), secretImportCrd(), clusterPlaceholderCrd(), registryCredentialCrd()].map(
+    (definition) => ({
+      name: `${definition.spec.names.plural}.yaml`,
+      content: `# Generated from src/api/schemas.ts by \`npm run crds\`; do not edit.\n${toYaml(definition)}`,
+    }),
+  );
 }
 
 interface CrdSource {

@@ -178,3 +178,164 @@ export type ClusterPlaceholderSpec = z.infer<typeof clusterPlaceholderSpecSchema
 
 export const parseClusterPlaceholderSpec = (spec: unknown): ParsedSpec<ClusterPlaceholderSpec> =>
   parseSpec(clusterPlaceholderSpecSchema, spec);
+// RegistryCredential (secret-export.dev/v1alpha1, SPEC §9). Exactly one provider; every endpoint
+// comes from the controller's flags and environment, so no field here names a host to send a
+// signed request or a key to.
+const secretName = z.string().min(1).describe("A Secret in the RegistryCredential's own namespace.");
+const hosts = (what: string) =>
+  z
+    .array(z.string().min(1))
+    .refine((list) => list.length > 0, NON_EMPTY)
+    .meta({ "x-kubernetes-validations": [{ rule: "size(self) > 0", message: NON_EMPTY }] })
+    .describe(what);
+
+const basicAuthSchema = z
+  .object({
+    secretRef: z
+      .object({
+        name: secretName,
+        usernameKey: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The key holding the username; default "username".'),
+        passwordKey: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The key holding the password; default "password".'),
+        field: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("One key holding username:password, instead of usernameKey and passwordKey."),
+      })
+      .refine((ref) => ref.field === undefined || (!ref.usernameKey && !ref.passwordKey), {
+        message: "field cannot be combined with usernameKey or passwordKey",
+      })
+      .meta({
+        "x-kubernetes-validations": [
+          {
+            rule: "!has(self.field) || (!has(self.usernameKey) && !has(self.passwordKey))",
+            message: "field cannot be combined with usernameKey or passwordKey",
+          },
+        ],
+      }),
+  })
+  .describe("A username and password from a Secret; spec.registries says where they are for.");
+
+const ecrSchema = z
+  .object({
+    region: z.string().min(1).describe("The AWS region of the registry, e.g. eu-west-1."),
+    roleARN: z.string().min(1).optional().describe("A role to assume (sts:AssumeRole) before asking ECR."),
+    secretRef: z
+      .object({ name: secretName })
+      .optional()
+      .describe(
+        "Static keys: accessKeyID and secretKey (IMPS's banzaicloud.io/aws-ecr-login-config Secrets as they are, roleArn included); absent: the controller's own AWS identity.",
+      ),
+  })
+  .describe("An AWS ECR authorization token; the registry is the proxyEndpoint ECR returns.");
+
+const gcpSchema = z
+  .object({
+    registries: hosts("Registry hosts to write, e.g. europe-docker.pkg.dev, gcr.io."),
+    secretRef: z
+      .object({
+        name: secretName,
+        key: z.string().min(1).optional().describe("The key holding the JSON key."),
+      })
+      .optional()
+      .describe("A service-account JSON key; absent: the metadata server (GKE Workload Identity)."),
+  })
+  .describe("A Google access token for Artifact Registry or GCR, user oauth2accesstoken.");
+
+const acrSchema = z
+  .object({
+    registry: z.string().min(1).describe("The registry host, e.g. myregistry.azurecr.io."),
+    tenantID: z.string().min(1).describe("The Microsoft Entra tenant."),
+    secretRef: z
+      .object({ name: secretName })
+      .optional()
+      .describe(
+        "A service principal: clientID and clientSecret; absent: Azure Workload Identity, then managed identity.",
+      ),
+  })
+  .describe("An Azure Container Registry refresh token.");
+
+const execSchema = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .describe(
+        "An image on the registry, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app: the plugin whose matchImages match it is run.",
+      ),
+  })
+  .describe(
+    "A kubelet credential provider plugin from the controller's --credential-provider-config; never a binary or a path.",
+  );
+
+const PROVIDER_COUNT = "[has(self.basicAuth), has(self.ecr), has(self.gcp), has(self.acr), has(self.exec)]";
+const ONE_PROVIDER = "exactly one of basicAuth, ecr, gcp, acr and exec must be set";
+const REGISTRIES_NEEDED = "spec.registries is required with basicAuth";
+
+export const registryCredentialSpecSchema = z
+  .object({
+    registries: hosts(
+      "The registry hosts (auths keys) to write: required with basicAuth; with exec, default the image's host.",
+    ).optional(),
+    refresh: z
+      .object({
+        lifetimeFraction: z
+          .number()
+          .min(0.1)
+          .max(0.9)
+          .optional()
+          .describe("Refresh after this fraction of the lifetime the provider reported; default 0.5."),
+        marginSeconds: z
+          .int()
+          .min(0)
+          .optional()
+          .describe("Refresh at least this long before expiry; default 300."),
+      })
+      .optional(),
+    basicAuth: basicAuthSchema.optional(),
+    ecr: ecrSchema.optional(),
+    gcp: gcpSchema.optional(),
+    acr: acrSchema.optional(),
+    exec: execSchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const set = [spec.basicAuth, spec.ecr, spec.gcp, spec.acr, spec.exec].filter((p) => p !== undefined);
+    if (set.length !== 1) ctx.addIssue({ code: "custom", message: ONE_PROVIDER, path: [] });
+    if (spec.basicAuth && !spec.registries)
+      ctx.addIssue({ code: "custom", message: REGISTRIES_NEEDED, path: [] });
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: `${PROVIDER_COUNT}.filter(p, p).size() == 1`, message: ONE_PROVIDER },
+      { rule: "!has(self.basicAuth) || has(self.registries)", message: REGISTRIES_NEEDED },
+    ],
+  });
+
+export const registryCredentialStatusSchema = z.object({
+  observedGeneration: z.int().min(0).optional(),
+  conditions: z.array(conditionSchema).optional(),
+  provider: z.string().optional().describe("The provider in use."),
+  registries: z.array(z.string()).optional().describe("The auths keys the Secret holds."),
+  identity: z
+    .string()
+    .optional()
+    .describe("The non-secret identity used: role ARN, service account, client ID."),
+  expiresAt: z.string().meta({ format: "date-time" }).optional().describe("When the credential expires."),
+  lastRefreshTime: z.string().meta({ format: "date-time" }).optional(),
+  nextRefreshTime: z.string().meta({ format: "date-time" }).optional(),
+  consecutiveFailures: z.int().min(0).optional().describe("Failed refreshes since the last success."),
+});
+
+export type RegistryCredentialSpec = z.infer<typeof registryCredentialSpecSchema>;
+export type RegistryCredentialStatus = z.infer<typeof registryCredentialStatusSchema>;
+
+export const parseRegistryCredentialSpec = (spec: unknown): ParsedSpec<RegistryCredentialSpec> =>
+  parseSpec(registryCredentialSpecSchema, spec);

@@ -9,6 +9,7 @@ import type { SecretExportStatus } from "../api/schemas.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { toSeconds } from "../core/time.ts";
 import { parsePlaceholderStatus } from "../core/placeholder.ts";
+import { DEFAULT_CLOUD_ENDPOINTS } from "../config.ts";
 import type { NamespaceView } from "../core/types.ts";
 import type { KubeAccess } from "../runtime/kube-access.ts";
 import { type KubeHttp, kubeHttp, type RequestOptions } from "../runtime/kube-http.ts";
@@ -26,6 +27,8 @@ import { type ClusterPlaceholders, createClusterPlaceholders } from "./cluster-p
 import { createStatusMemo } from "./status-memo.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
+import { providerLoaders } from "../credentials/loaders.ts";
+import { type CredentialSettings, credentialReconciler, credentialsCache } from "./registry-credentials.ts";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig | KubeAccess;
@@ -39,6 +42,8 @@ export interface ControllerOptions {
   metrics?: Metrics;
   /** False once this process may no longer write (leader election): every write then fails before it is sent. */
   mayWrite?(): boolean;
+  /** What RegistryCredential providers need from the controller's flags and environment. */
+  credentials?: CredentialSettings;
 }
 
 /** Namespace events that change how many namespaces an export reaches are coalesced this long. */
@@ -76,7 +81,7 @@ export function createController(options: ControllerOptions) {
       }
     };
   };
-  const queues = {
+  const baseQueues = {
     placeholders: createWorkQueue({
       worker: worker("placeholder", reconcilePlaceholder),
       retryDelayMs: retryDelayOf,
@@ -115,9 +120,39 @@ export function createController(options: ControllerOptions) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff"),
     onProvisioned: (action) => options.metrics?.provisioned(action),
   });
+  const credentials = credentialsCache(
+    http,
+    (key) => reconciling && queues.credentials.add(key),
+    (err, attempt) =>
+      log.warn({ informer: "registrycredentials", err, attempt }, "list/watch failed; retrying with backoff"),
+  );
+  const credentialQueue = createWorkQueue({
+    worker: worker(
+      "registrycredential",
+      credentialReconciler(
+        credentials,
+        options.credentials ?? { endpoints: DEFAULT_CLOUD_ENDPOINTS, env: process.env },
+        providerLoaders,
+        options.metrics?.credentials(() => credentials.cache.values()),
+      ),
+    ),
+    concurrency: options.concurrency,
+    hooks: options.metrics?.queueHooks("registrycredential"),
+  });
+  const queues = { ...baseQueues, credentials: credentialQueue };
+  const handlers = changeHandlers(queuesNow, () => state, provisioning, log);
+  // A change of a RegistryCredential's Secret or of its input Secret: look at the credential again.
+  const touched = (key: string) => {
+    if (reconciling) for (const c of credentials.concerning(key)) queues.credentials.add(c);
+  };
   const state: ClusterState = createClusterState(
     http,
-    changeHandlers(queuesNow, () => state, provisioning, log),
+    {
+      ...handlers,
+      dockerSecret: (key, previous, next) => (handlers.dockerSecret(key, previous, next), touched(key)),
+      secretMetadata: (key, previous, next) => (handlers.secretMetadata(key, previous, next), touched(key)),
+    },
+    { informers: [credentials.cache], wantsSecret: credentials.wantsSecret },
   );
   const shared: Omit<Context, "rewrites"> = {
     http,
@@ -138,6 +173,8 @@ export function createController(options: ControllerOptions) {
     for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
     for (const entry of state.imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
     provisioning.enqueueAll(queues);
+    for (const entry of credentials.cache.values())
+      queues.credentials.add(`${entry.namespace}/${entry.name}`);
   }
 
   return {

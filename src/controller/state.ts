@@ -41,7 +41,13 @@ export interface ChangeHandlers {
 
 export type ClusterState = ReturnType<typeof createClusterState>;
 
-export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
+/** Caches of other kinds started before the Secret watches, and the Secrets they need kept. */
+export interface MoreCaches {
+  informers: { start(): Promise<void>; stop(): void; synced(): boolean; healthy(): boolean }[];
+  wantsSecret(key: string): boolean;
+}
+
+export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, more?: MoreCaches) {
   // Placeholders by namespace, from the two Secret watches: of type dockerconfigjson, and of any other
   // type (wrong-type placeholders). Kept apart: a Secret deleted and recreated with another type
   // arrives on the two watches in no fixed order.
@@ -126,7 +132,11 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     fieldSelector: `type!=${SECRET_TYPE_DOCKER_CONFIG_JSON}`,
     metadataOnly: true,
     view: (o) =>
-      secretMetadataView(o, (key) => exports.get(key) !== undefined || imports.get(key) !== undefined),
+      secretMetadataView(
+        o,
+        (key) =>
+          exports.get(key) !== undefined || imports.get(key) !== undefined || more?.wantsSecret(key) === true,
+      ),
     onChange: (key, previous, next) => {
       indexPlaceholder(wrongTypeByNamespace, key, next?.placeholder === true);
       secretChanged(key);
@@ -142,7 +152,15 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     },
     onError: onError("secret-metadata"),
   });
-  const informers = [namespaces, exports, imports, dockerSecrets, secretMetadata, copies];
+  const informers = [
+    namespaces,
+    exports,
+    imports,
+    dockerSecrets,
+    secretMetadata,
+    copies,
+    ...(more?.informers ?? []),
+  ];
 
   /** A Secret read straight from the API (not cached): for the few the watches may not have kept. */
   async function readSecret(key: string): Promise<KubeObject | undefined> {
@@ -313,7 +331,12 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers) {
     healthy: () => informers.every((i) => i.healthy()),
     // Exports first: the Secret metadata view keeps exported sources, so it must know the exports.
     async start() {
-      await Promise.all([namespaces.start(), exports.start(), imports.start()]);
+      await Promise.all([
+        namespaces.start(),
+        exports.start(),
+        imports.start(),
+        ...(more?.informers ?? []).map((i) => i.start()),
+      ]);
       await Promise.all([dockerSecrets.start(), secretMetadata.start(), copies.start()]);
     },
     stop: () => informers.forEach((i) => i.stop()),

@@ -76,3 +76,24 @@ export interface EcrSpec {
   /** Static keys (IMPS's `banzaicloud.io/aws-ecr-login-config` Secrets as they are); absent: the controller's identity. */
   secretRef?: { name: string };
 }
+
+/** Kubelet credential provider plugins, from the controller's flags (the kubelet's own two). */
+export interface PluginSettings {
+  /** A CredentialProviderConfig file (kubelet.config.k8s.io/v1), YAML or JSON. */
+  configPath: string;
+  /** Where the plugins' executables are, named as the config's providers. */
+  binDir: string;
+}
+
+/** `spec.basicAuth` with the registries it is for. */
+export interface BasicAuthSpec {
+  registries: string[];
+  secretRef: { name: string; usernameKey?: string; passwordKey?: string; field?: string };
+}
+
+/** `spec.exec` with `spec.registries` and the operator's plugin settings. */
+export interface ExecSpec {
+  image: string;
+  registries?: string[];
+  plugins: PluginSettings;
+}

@@ -5,6 +5,8 @@
 // returns a credential: only registry keys, export names and messages that name fields, never values.
 import { isDeepStrictEqual } from "node:util";
 import {
+  ANNOTATION_CREDENTIAL_EXPIRES_AT,
+  ANNOTATION_CREDENTIAL_REFRESHED_AT,
   ANNOTATION_EXCLUDED_FROM_WILDCARD,
   ANNOTATION_IMAGE_PULL_SECRET,
   ANNOTATION_STATUS,
@@ -155,6 +157,11 @@ export interface SourceExplanation {
   skipped: string[];
   /** Why its `.dockerconfigjson` cannot be read, or null. */
   unreadable: string | null;
+  /**
+   * Set when a RegistryCredential of the same name keeps it filled (it carries the annotations the
+   * controller writes there): when its credential expires, null when it does not.
+   */
+  registryCredential: { expiresAt: string | null } | null;
 }
 
 export interface PlaceholderExplanation {
@@ -355,7 +362,7 @@ function explainExport(
 }
 
 function explainSource(secret: SecretView | undefined): SourceExplanation {
-  const none = { registries: [], skipped: [], unreadable: null };
+  const none = { registries: [], skipped: [], unreadable: null, registryCredential: null };
   if (secret === undefined) return { exists: false, type: null, ...none };
   if (secret.type !== SECRET_TYPE_DOCKER_CONFIG_JSON) return { exists: true, type: secret.type, ...none };
   const parsed = parseSecretDockerConfig(secret.data);
@@ -366,6 +373,9 @@ function explainSource(secret: SecretView | undefined): SourceExplanation {
     registries: sortedUnique(parsed.entries.map((e) => e.key)),
     skipped: sortedUnique(parsed.skipped),
     unreadable: null,
+    registryCredential: Object.hasOwn(secret.annotations, ANNOTATION_CREDENTIAL_REFRESHED_AT)
+      ? { expiresAt: secret.annotations[ANNOTATION_CREDENTIAL_EXPIRES_AT] ?? null }
+      : null,
   };
 }
 

@@ -100,6 +100,11 @@ function renderReaching(out: Output, e: ReachingExport): void {
   } else {
     text = source.registries.length > 0 ? `registries ${source.registries.join(", ")}` : "no registries";
     if (source.skipped.length > 0) text += `; skipped, without credentials: ${source.skipped.join(", ")}`;
+    const generated = source.registryCredential;
+    if (generated !== null) {
+      const until = generated.expiresAt === null ? "does not expire" : `expires ${generated.expiresAt}`;
+      text += `; kept fresh by RegistryCredential ${e.export}, ${until}`;
+    }
   }
   out.line(`source: ${text}`, 4, 6);
 }

@@ -2,6 +2,9 @@
 // alerts work) and domain gauges computed from the caches at scrape time. Never Secret data.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import {
+  METRIC_CREDENTIAL_EXPIRY_TIMESTAMP,
+  METRIC_CREDENTIAL_REFRESH_SECONDS,
+  METRIC_CREDENTIAL_REFRESHES_TOTAL,
   METRIC_EXPORTS,
   METRIC_IMPORTS,
   METRIC_LEADER_STATUS,
@@ -129,6 +132,41 @@ export function createMetrics(host: string) {
     request: (method: string, code: number | "error") => requests.inc({ method, code: String(code), host }),
     rewriteDelayed: (controller: string) => rewritesDelayed.inc({ controller }),
     leader: (name: string, leading: boolean) => leader.set({ name }, leading ? 1 : 0),
+    /** RegistryCredential metrics: refreshes, their duration, and each credential's expiry from `read`. */
+    credentials(read: () => Iterable<{ namespace: string; name: string; status: { expiresAt?: string } }>) {
+      const refreshes = new Counter({
+        name: METRIC_CREDENTIAL_REFRESHES_TOTAL,
+        help: "Provider calls for RegistryCredentials, by provider and result",
+        labelNames: ["provider", "result"],
+        registers,
+      });
+      const seconds = new Histogram({
+        name: METRIC_CREDENTIAL_REFRESH_SECONDS,
+        help: "Duration of provider calls for RegistryCredentials",
+        labelNames: ["provider"],
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      });
+      new Gauge({
+        name: METRIC_CREDENTIAL_EXPIRY_TIMESTAMP,
+        help: "When the credential in each RegistryCredential's Secret expires, in Unix seconds",
+        labelNames: ["namespace", "name"],
+        registers,
+        collect() {
+          this.reset();
+          for (const { namespace, name, status } of read()) {
+            const at = Date.parse(status.expiresAt ?? "");
+            if (!Number.isNaN(at)) this.set({ namespace, name }, at / 1000);
+          }
+        },
+      });
+      return {
+        refreshed(provider: string, result: "success" | "failure", duration: number) {
+          refreshes.inc({ provider, result });
+          seconds.observe({ provider }, duration);
+        },
+      };
+    },
     /** Registers the domain gauges; their values are read from `counts` at every scrape. */
     domain(counts: DomainCounts) {
       gaugeOf(

@@ -10,7 +10,7 @@ test("the committed CRDs are generated from the zod schemas (run `npm run crds` 
   const files = crdFiles();
   assert.deepEqual(
     files.map((file) => file.name),
-    ["secretexports.yaml", "secretimports.yaml", "clusterplaceholders.yaml"],
+    ["secretexports.yaml", "secretimports.yaml", "clusterplaceholders.yaml", "registrycredentials.yaml"],
   );
   for (const { name, content } of files) {
     assert.ok(committed(name) === content, `crds/${name} is stale: run \`npm run crds\``);

@@ -177,7 +177,14 @@ test("the source of each export that reaches the namespace, and whether placehol
     {
       name: "missing",
       source: undefined,
-      want: { exists: false, type: null, registries: [], skipped: [], unreadable: null },
+      want: {
+        exists: false,
+        type: null,
+        registries: [],
+        skipped: [],
+        unreadable: null,
+        registryCredential: null,
+      },
       candidate: false,
     },
     {
@@ -189,7 +196,25 @@ test("the source of each export that reaches the namespace, and whether placehol
     {
       name: "dockerconfigjson, with an entry without credentials",
       source: docker("ops/creds", { "z.io": A, "a.io": B, "empty.io": { email: "x@example.com" } }),
-      want: { registries: ["a.io", "z.io"], skipped: ["empty.io"], unreadable: null },
+      want: {
+        registries: ["a.io", "z.io"],
+        skipped: ["empty.io"],
+        unreadable: null,
+        registryCredential: null,
+      },
+      candidate: true,
+    },
+    {
+      name: "kept fresh by a RegistryCredential: when its credential expires",
+      source: docker(
+        "ops/creds",
+        { "a.io": A },
+        {
+          "secret-export.dev/refreshed-at": "2026-12-02T00:00:00Z",
+          "secret-export.dev/expires-at": "2026-12-02T12:00:00Z",
+        },
+      ),
+      want: { registries: ["a.io"], registryCredential: { expiresAt: "2026-12-02T12:00:00Z" } },
       candidate: true,
     },
     {

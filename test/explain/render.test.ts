@@ -154,3 +154,24 @@ test("wrapCommand continues long commands with a backslash", () => {
   assert.equal(lines.map((l) => l.replace(/ \\$/, "").trim()).join(" "), command);
   assert.deepEqual(wrapCommand("ls -l", 50, 2), ["  ls -l"]);
 });
+
+test("a source a RegistryCredential keeps fresh says so, and when its credential expires", () => {
+  const cluster = reconciled({
+    exports: [exp("ops/ecr", { toNamespace: "app" })],
+    secrets: [
+      docker(
+        "ops/ecr",
+        { "1.dkr.ecr.eu-west-1.amazonaws.com": cred("a") },
+        {
+          "secret-export.dev/refreshed-at": "2026-12-02T00:00:00Z",
+          "secret-export.dev/expires-at": "2026-12-02T12:00:00Z",
+        },
+      ),
+      placeholder("app/pull"),
+    ],
+  });
+  assert.match(
+    renderText(explain(input(cluster))).replace(/\s+/g, " "),
+    /source: registries 1\.dkr\.ecr\.eu-west-1\.amazonaws\.com; kept fresh by RegistryCredential ops\/ecr, expires 2026-12-02T12:00:00Z/,
+  );
+});
