@@ -310,7 +310,8 @@ test("explain needs no cluster-wide read of Secrets: a user who may get only the
 });
 
 /**
- * A kubeconfig file for a ServiceAccount that may get `namespace`, list SecretExports, and in
+ * A kubeconfig file for a ServiceAccount that may get `namespace`, list SecretExports and
+ * ClusterPlaceholders, and in
  * `namespace` list SecretImports and Secrets; of Secrets elsewhere, it may get those in `source` only.
  */
 async function narrowExplainer(t: TestContext, namespace: string, source: string): Promise<string> {
@@ -324,6 +325,7 @@ async function narrowExplainer(t: TestContext, namespace: string, source: string
       rules: [
         { apiGroups: [""], resources: ["namespaces"], resourceNames: [namespace], verbs: ["get"] },
         { apiGroups: ["secretgen.carvel.dev"], resources: ["secretexports"], verbs: ["list"] },
+        { apiGroups: ["secret-export.dev"], resources: ["clusterplaceholders"], verbs: ["list"] },
       ],
     },
   });
