@@ -102,14 +102,24 @@ describe("faults between the controller and the API server", () => {
     return { changes, converged };
   }
 
+  const VERY_SHORT_WATCH_MS = 1_000;
+
   test("watches ended by the server are resumed and miss no change", async (t) => {
     const { changes, converged } = await scenario(t);
     const watches = proxy.stats.watches;
     let ended = 0;
     for (const change of changes) {
-      ended += proxy.endWatches();
+      const started = proxy.stats.watches;
+      const now = proxy.endWatches();
+      ended += now;
       await change();
-      await sleep(200);
+      // A watch ended within a second of its start is a very short watch (a failure, resumed after
+      // a growing backoff): the next round ends watches once every informer has watched again for
+      // longer than that, as a server's watch timeout does.
+      await eventually("every ended watch started again", async () =>
+        proxy.stats.watches - started >= now ? true : undefined,
+      );
+      await sleep(VERY_SHORT_WATCH_MS + 100);
     }
     const changedAt = Date.now();
     await converged();
