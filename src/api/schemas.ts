@@ -4,13 +4,18 @@
 // destination, `values` that do not fit the operator) is left to the controller to report too.
 import { z } from "zod";
 import type {
+  ClusterPlaceholderSpec,
   ClusterPlaceholderStatus,
   Condition,
   FieldProblem,
   GenericStatus,
   NamespaceNotServed,
+  RegistryCredentialSpec,
+  RegistryCredentialStatus,
   SecretExportSpec,
 } from "../core/types.ts";
+
+export type { ClusterPlaceholderSpec, RegistryCredentialSpec, RegistryCredentialStatus };
 
 const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
 const NON_EMPTY = "Expected to be non-empty";
@@ -151,7 +156,7 @@ export const clusterPlaceholderSpecSchema = z.object({
     .array(z.string())
     .optional()
     .describe("ServiceAccounts in each matching namespace whose imagePullSecrets get the placeholder."),
-});
+}) satisfies z.ZodType<ClusterPlaceholderSpec>;
 
 export const namespaceNotServedSchema = z.object({
   namespace: z.string(),
@@ -173,8 +178,6 @@ export const clusterPlaceholderStatusSchema = z.object({
     .optional()
     .describe("How many matching namespaces are not served."),
 }) satisfies z.ZodType<ClusterPlaceholderStatus>;
-
-export type ClusterPlaceholderSpec = z.infer<typeof clusterPlaceholderSpecSchema>;
 
 export const parseClusterPlaceholderSpec = (spec: unknown): ParsedSpec<ClusterPlaceholderSpec> =>
   parseSpec(clusterPlaceholderSpecSchema, spec);
@@ -317,7 +320,7 @@ export const registryCredentialSpecSchema = z
       { rule: `${PROVIDER_COUNT}.filter(p, p).size() == 1`, message: ONE_PROVIDER },
       { rule: "!has(self.basicAuth) || has(self.registries)", message: REGISTRIES_NEEDED },
     ],
-  });
+  }) satisfies z.ZodType<RegistryCredentialSpec>;
 
 export const registryCredentialStatusSchema = z.object({
   observedGeneration: z.int().min(0).optional(),
@@ -332,10 +335,7 @@ export const registryCredentialStatusSchema = z.object({
   lastRefreshTime: z.string().meta({ format: "date-time" }).optional(),
   nextRefreshTime: z.string().meta({ format: "date-time" }).optional(),
   consecutiveFailures: z.int().min(0).optional().describe("Failed refreshes since the last success."),
-});
-
-export type RegistryCredentialSpec = z.infer<typeof registryCredentialSpecSchema>;
-export type RegistryCredentialStatus = z.infer<typeof registryCredentialStatusSchema>;
+}) satisfies z.ZodType<RegistryCredentialStatus>;
 
 export const parseRegistryCredentialSpec = (spec: unknown): ParsedSpec<RegistryCredentialSpec> =>
   parseSpec(registryCredentialSpecSchema, spec);

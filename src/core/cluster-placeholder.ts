@@ -1,6 +1,6 @@
 // ClusterPlaceholder (SPEC §10): which namespaces one matches and why, and what that means for the
 // placeholder at its name there. It decides where placeholders exist, never what they hold (§3 does).
-import type { ClusterPlaceholderSpec } from "../api/schemas.ts";
+import type { ClusterPlaceholderSpec } from "./types.ts";
 import {
   ANNOTATION_EXCLUDED_FROM_WILDCARD,
   ANNOTATION_IMAGE_PULL_SECRET,

@@ -3,8 +3,7 @@
 // in, never read; a credential's timing lives in its Secret's annotations, so a restart computes
 // the same schedule and does not mint a credential that is still fresh.
 import { createHash } from "node:crypto";
-import type { RegistryCredentialSpec, RegistryCredentialStatus } from "../api/schemas.ts";
-import type { Condition } from "./types.ts";
+import type { Condition, RegistryCredentialSpec, RegistryCredentialStatus } from "./types.ts";
 import {
   ANNOTATION_CREDENTIAL_EXPIRES_AT,
   ANNOTATION_CREDENTIAL_MINTED_FROM,

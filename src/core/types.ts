@@ -93,3 +93,63 @@ export interface FieldProblem {
   field: string;
   message: string;
 }
+
+/** `spec.gcp`: Google Artifact Registry / GCR. */
+export interface GcpSpec {
+  /** Registry hosts to write, for example `europe-docker.pkg.dev`, `gcr.io`. */
+  registries: string[];
+  /** A Secret holding a service-account JSON key; absent: the metadata server (Workload Identity). */
+  secretRef?: { name: string; key?: string };
+}
+
+/** `spec.acr`: Azure Container Registry. */
+export interface AcrSpec {
+  /** The registry host, for example `myregistry.azurecr.io`. */
+  registry: string;
+  tenantID: string;
+  /** A Secret with `clientID` and `clientSecret`; absent: Workload Identity, then managed identity. */
+  secretRef?: { name: string };
+}
+
+/** `spec.ecr`: AWS Elastic Container Registry. */
+export interface EcrSpec {
+  region: string;
+  roleARN?: string;
+  /** Static keys (IMPS's `banzaicloud.io/aws-ecr-login-config` Secrets as they are); absent: the controller's identity. */
+  secretRef?: { name: string };
+}
+
+/** `spec` of a ClusterPlaceholder (secret-export.dev/v1alpha1). */
+export interface ClusterPlaceholderSpec {
+  secretName: string;
+  namespaces: {
+    names?: string[];
+    selector?: LabelSelector;
+    annotations?: Record<string, string>;
+    withPods?: LabelSelector;
+  };
+  serviceAccounts?: string[];
+}
+
+/** `spec` of a RegistryCredential (secret-export.dev/v1alpha1): exactly one provider is set. */
+export interface RegistryCredentialSpec {
+  registries?: string[];
+  refresh?: { lifetimeFraction?: number; marginSeconds?: number };
+  basicAuth?: { secretRef: { name: string; usernameKey?: string; passwordKey?: string; field?: string } };
+  ecr?: EcrSpec;
+  gcp?: GcpSpec;
+  acr?: AcrSpec;
+  exec?: { image: string };
+}
+
+export interface RegistryCredentialStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  provider?: string;
+  registries?: string[];
+  identity?: string;
+  expiresAt?: string;
+  lastRefreshTime?: string;
+  nextRefreshTime?: string;
+  consecutiveFailures?: number;
+}

@@ -52,30 +52,7 @@ export class ProviderError extends Error {
   }
 }
 
-/** `spec.gcp`: Google Artifact Registry / GCR. */
-export interface GcpSpec {
-  /** Registry hosts to write, for example `europe-docker.pkg.dev`, `gcr.io`. */
-  registries: string[];
-  /** A Secret holding a service-account JSON key; absent: the metadata server (Workload Identity). */
-  secretRef?: { name: string; key?: string };
-}
-
-/** `spec.acr`: Azure Container Registry. */
-export interface AcrSpec {
-  /** The registry host, for example `myregistry.azurecr.io`. */
-  registry: string;
-  tenantID: string;
-  /** A Secret with `clientID` and `clientSecret`; absent: Workload Identity, then managed identity. */
-  secretRef?: { name: string };
-}
-
-/** `spec.ecr`: AWS Elastic Container Registry. */
-export interface EcrSpec {
-  region: string;
-  roleARN?: string;
-  /** Static keys (IMPS's `banzaicloud.io/aws-ecr-login-config` Secrets as they are); absent: the controller's identity. */
-  secretRef?: { name: string };
-}
+export type { AcrSpec, EcrSpec, GcpSpec } from "../core/types.ts";
 
 /** Kubelet credential provider plugins, from the controller's flags (the kubelet's own two). */
 export interface PluginSettings {
