@@ -139,18 +139,17 @@ export function credentialReconciler(
       return {};
     }
     const current = target && filled(target) ? readRecord(annotationsOf(target)) : undefined;
+    // Said on the RegistryCredential; the Secret keeps what it holds, and it is looked at again
+    // before that expires (or when the input changes).
+    const refuse = async (problem: Problem) => {
+      await report(ctx, entry, { now, provider, record: current, spec, problem });
+      return untilExpiry(current, now);
+    };
     const input =
       entry.input === undefined ? undefined : await ctx.state.readSecret(`${entry.namespace}/${entry.input}`);
     if (entry.input !== undefined && input === undefined) {
       const message = `The Secret ${entry.input} named by spec.${provider}.secretRef.name does not exist in ${entry.namespace}: create it there`;
-      await report(ctx, entry, {
-        now,
-        provider,
-        record: current,
-        spec,
-        problem: { reason: REASON_SECRET_NOT_FOUND, message },
-      });
-      return untilExpiry(current, now);
+      return refuse({ reason: REASON_SECRET_NOT_FOUND, message });
     }
     const inputVersion = input?.metadata?.resourceVersion;
     const plan = planMint({
@@ -171,14 +170,7 @@ export function credentialReconciler(
         provider === "exec"
           ? "The exec provider needs the controller's --credential-provider-config and --credential-provider-bin-dir"
           : `The ${provider} provider is not part of this build`;
-      await report(ctx, entry, {
-        now,
-        provider,
-        record: current,
-        spec,
-        problem: { reason: REASON_PROVIDER_NOT_CONFIGURED, message },
-      });
-      return untilExpiry(current, now);
+      return refuse({ reason: REASON_PROVIDER_NOT_CONFIGURED, message });
     }
     const minted = await mint(load, provider, spec, input, now);
     if (minted instanceof ProviderError) {

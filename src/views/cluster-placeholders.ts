@@ -10,20 +10,7 @@ import {
 } from "../core/cluster-placeholder.ts";
 import type { ServiceAccountView } from "../core/service-account.ts";
 import type { KubeObject } from "../runtime/kube-http.ts";
-import { isPlaceholder } from "./views.ts";
-
-interface Metadata {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  deletionTimestamp?: string;
-}
-
-const metadataOf = (o: KubeObject) => (o.metadata ?? {}) as Metadata;
+import { isPlaceholder, metadataOf } from "./views.ts";
 
 export interface ClusterPlaceholderEntry {
   name: string;

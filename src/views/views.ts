@@ -16,6 +16,7 @@ import type { ExistingSecret, ImportFacts } from "../core/imports.ts";
 import { parseWeight } from "../core/weight.ts";
 import type { KubeObject } from "../runtime/kube-http.ts";
 
+/** The metadata fields the views read, as the API returns them. */
 interface Metadata {
   name: string;
   namespace?: string;
@@ -29,7 +30,7 @@ interface Metadata {
   managedFields?: unknown;
 }
 
-const metadataOf = (o: KubeObject) => (o.metadata ?? {}) as Metadata;
+export const metadataOf = (o: KubeObject) => (o.metadata ?? {}) as Metadata;
 
 export function namespaceView(o: KubeObject): NamespaceView {
   const { managedFields, ...metadata } = metadataOf(o);
