@@ -56,49 +56,31 @@ test(
     t.after(() => rm(dir, { recursive: true, force: true }));
     const auths = { "registry.example.com": cred("u", "p") };
     await offer(t, src, "creds", auths, { toNamespace: app });
+    const deploy = async (color: string) =>
+      kapp(
+        kappBin,
+        kubeconfig(),
+        "deploy",
+        "-a",
+        "demo",
+        "-n",
+        app,
+        "-f",
+        await appManifest(dir, app, color),
+      );
 
-    const first = await kapp(
-      kappBin,
-      kubeconfig(),
-      "deploy",
-      "-a",
-      "demo",
-      "-n",
-      app,
-      "-f",
-      await appManifest(dir, app, "blue"),
-    );
+    const first = await deploy("blue");
     assert.equal(opSummary(first), "2 create, 0 delete, 0 update");
     const filled = await expectAuths(app, auths);
 
     // kapp's rebase rules take `.dockerconfigjson` and the status annotation from the cluster.
-    const again = await kapp(
-      kappBin,
-      kubeconfig(),
-      "deploy",
-      "-a",
-      "demo",
-      "-n",
-      app,
-      "-f",
-      await appManifest(dir, app, "blue"),
-    );
+    const again = await deploy("blue");
     assert.equal(opSummary(again), NO_CHANGES);
     const kept = await readPlaceholder(app);
     assert.deepEqual(kept.auths, auths);
     assert.equal(kept.resourceVersion, filled.resourceVersion);
 
-    const changed = await kapp(
-      kappBin,
-      kubeconfig(),
-      "deploy",
-      "-a",
-      "demo",
-      "-n",
-      app,
-      "-f",
-      await appManifest(dir, app, "green"),
-    );
+    const changed = await deploy("green");
     assert.equal(opSummary(changed), "0 create, 0 delete, 1 update");
     assert.match(changed, /configmap\/settings|settings\s+ConfigMap/i);
     assert.doesNotMatch(changed.replace(/[^\n]*Op:[^\n]*/, ""), /\bpull\b[^\n]*update/);

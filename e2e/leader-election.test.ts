@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { before, test } from "node:test";
-import { CoordinationV1Api } from "@kubernetes/client-node";
-import { adminKubeConfig, eventually, testNamespace } from "./support/cluster.ts";
+import { eventually, leaseHolder, testNamespace } from "./support/cluster.ts";
 import { installCrds } from "./support/controller.ts";
 import { type ControllerProcess, sample, startControllerProcess } from "./support/controller-process.ts";
 import { cred, createExport, createPlaceholder, createSource, expectAuths } from "./support/fixtures.ts";
@@ -32,17 +31,8 @@ function replicas(leaseNamespace: string): ControllerProcess[] {
   return [startControllerProcess(args), startControllerProcess(args)];
 }
 
-/** The pod name of the lease holder (its identity without the random suffix). */
-async function holder(namespace: string): Promise<string | undefined> {
-  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
-  const lease = await leases
-    .readNamespacedLease({ namespace, name: "secret-export-controller" })
-    .catch(() => undefined);
-  return lease?.spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
-}
-
 async function leaderAndStandby(namespace: string, procs: ControllerProcess[]) {
-  const leaderId = await eventually("a leader", () => holder(namespace));
+  const leaderId = await eventually("a leader", () => leaseHolder(namespace));
   const leader = procs.find((p) => p.identity === leaderId);
   const standby = procs.find((p) => p.identity !== leaderId);
   assert.ok(leader && standby, `the lease holder ${leaderId} is one of the replicas`);
@@ -86,7 +76,7 @@ test("when the leader is killed the standby takes over within the lease duration
   const killedAt = Date.now();
   await eventually(
     "the standby leads",
-    async () => ((await holder(namespace)) === standby.identity ? true : undefined),
+    async () => ((await leaseHolder(namespace)) === standby.identity ? true : undefined),
     30_000,
   );
   const takeoverMs = Date.now() - killedAt;
@@ -110,7 +100,7 @@ test("SIGTERM on the leader releases the lease and the standby takes over at onc
   assert.equal(await leader.exited, 0, "the leader exits 0");
   await eventually(
     "the standby leads",
-    async () => ((await holder(namespace)) === standby.identity ? true : undefined),
+    async () => ((await leaseHolder(namespace)) === standby.identity ? true : undefined),
     30_000,
   );
   const takeoverMs = Date.now() - stoppedAt;

@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { test, type TestContext } from "node:test";
-import { CoordinationV1Api } from "@kubernetes/client-node";
 import { DOCKER_CONFIG_JSON_KEY } from "../../src/constants.ts";
-import { adminKubeConfig, eventually, testNamespace } from "../support/cluster.ts";
+import { eventually, leaseHolder, testNamespace } from "../support/cluster.ts";
 import { type ControllerProcess, startControllerProcess } from "../support/controller-process.ts";
 import {
   authsOf,
@@ -130,12 +129,7 @@ test("the leader killed in the middle of a fan-out: the standby takes over and c
     "0.5",
   ];
   const replicas = [controllerProcess(t, ...election), controllerProcess(t, ...election)];
-  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
-  // The pod name of the holder: its identity without the random suffix.
-  const holder = async () =>
-    (
-      await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })
-    ).spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
+  const holder = () => leaseHolder(leaseNamespace);
   const leaderId = await eventually("a leader", holder);
   const leader = replicas.find((r) => r.identity === leaderId);
   const standby = replicas.find((r) => r.identity !== leaderId);
@@ -259,11 +253,7 @@ test("the leader frozen (SIGSTOP) past its lease during a fan-out: the standby t
     t.after(() => proc.stop());
     return { proc, proxy };
   });
-  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
-  const holder = async () =>
-    (
-      await leases.readNamespacedLease({ namespace: leaseNamespace, name: "secret-export-controller" })
-    ).spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
+  const holder = () => leaseHolder(leaseNamespace);
   const leaderId = await eventually("a leader", holder);
   const leader = replicas.find((r) => r.proc.identity === leaderId);
   const standby = replicas.find((r) => r.proc.identity !== leaderId);

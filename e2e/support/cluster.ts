@@ -2,7 +2,7 @@
 // deleted afterwards, ServiceAccount identities, and polling.
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 
 export function adminKubeConfig(): KubeConfig {
   const path = process.env.SEC_E2E_KUBECONFIG;
@@ -127,4 +127,13 @@ export async function readUntil<T>(
   } catch (err) {
     throw new Error(`${(err as Error).message}; ${seen(last)}`, { cause: err });
   }
+}
+
+/** The pod name of the controller's Lease holder in `namespace`: its identity without the random suffix. */
+export async function leaseHolder(namespace: string): Promise<string | undefined> {
+  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  const lease = await leases
+    .readNamespacedLease({ namespace, name: "secret-export-controller" })
+    .catch(() => undefined);
+  return lease?.spec?.holderIdentity?.replace(/_[^_]*$/, "") || undefined;
 }
