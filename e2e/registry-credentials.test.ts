@@ -217,8 +217,10 @@ test("a Secret of the same name that the RegistryCredential does not own is neve
   );
   const after = await readOutput(ns, "pull");
   assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion);
-  const events = await eventsOf(ns);
-  assert.ok(events.some((e) => e.reason === "SecretExists" && e.type === "Warning"));
+  // The Event follows the status write.
+  await eventually("a SecretExists warning", async () =>
+    (await eventsOf(ns)).some((e) => e.reason === "SecretExists" && e.type === "Warning") ? true : undefined,
+  );
 });
 
 test("a missing input Secret is SecretNotFound, and creating it fills the Secret", async (t) => {
@@ -380,11 +382,17 @@ test("ecr: a failing refresh keeps the last credential, backs off, turns Credent
   fake.failing = false;
   const recovered = await expectReason(source, "ecr", "Refreshed", 60_000);
   assert.equal(recovered.status?.consecutiveFailures, 0);
-  const reasons = (await eventsOf(source))
-    .filter((e) => e.involvedObject.kind === "RegistryCredential")
-    .map((e) => e.reason);
+  // The Event follows the status write: wait for the recovery's before judging them all.
+  const credentialReasons = async () =>
+    (await eventsOf(source))
+      .filter((e) => e.involvedObject.kind === "RegistryCredential")
+      .map((e) => e.reason)
+      .sort();
+  await eventually("the recovery Event", async () =>
+    (await credentialReasons()).filter((r) => r === "Refreshed").length >= 2 ? true : undefined,
+  );
   // Events list by name, not by time: each transition once, the recovery the second Refreshed.
-  assert.deepEqual(reasons.sort(), ["CredentialExpired", "RefreshFailed", "Refreshed", "Refreshed"]);
+  assert.deepEqual(await credentialReasons(), ["CredentialExpired", "RefreshFailed", "Refreshed", "Refreshed"]);
   await assertNothingLeaked(logPath, [source, app], [...fake.secrets, fake.key.secretAccessKey]);
 });
 
