@@ -392,7 +392,12 @@ test("ecr: a failing refresh keeps the last credential, backs off, turns Credent
     (await credentialReasons()).filter((r) => r === "Refreshed").length >= 2 ? true : undefined,
   );
   // Events list by name, not by time: each transition once, the recovery the second Refreshed.
-  assert.deepEqual(await credentialReasons(), ["CredentialExpired", "RefreshFailed", "Refreshed", "Refreshed"]);
+  assert.deepEqual(await credentialReasons(), [
+    "CredentialExpired",
+    "RefreshFailed",
+    "Refreshed",
+    "Refreshed",
+  ]);
   await assertNothingLeaked(logPath, [source, app], [...fake.secrets, fake.key.secretAccessKey]);
 });
 

@@ -254,7 +254,8 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
         return existingService(ctx, namespace, String((action.secret.metadata as { name: string }).name));
       }
       options.onProvisioned?.("created");
-      ctx.log.info({ namespace }, "placeholder created");
+      ctx.writes.count("provisioned placeholder");
+      ctx.log.debug({ namespace }, "placeholder created");
       return undefined;
     }
     const { uid, resourceVersion } = action;
@@ -269,7 +270,8 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
       throw err;
     }
     options.onProvisioned?.("deleted");
-    ctx.log.info({ namespace, secret: action.name }, "placeholder withdrawn");
+    ctx.writes.count("withdrawn placeholder");
+    ctx.log.debug({ namespace, secret: action.name }, "placeholder withdrawn");
     return undefined;
   }
 
@@ -314,7 +316,8 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
         .catch((err: unknown) => {
           if (statusOf(err) !== 404) throw err;
         });
-      ctx.log.info({ namespace, serviceAccount: account.name, secretName }, "imagePullSecrets updated");
+      ctx.writes.count("serviceaccount");
+      ctx.log.debug({ namespace, serviceAccount: account.name, secretName }, "imagePullSecrets updated");
     }
   }
 

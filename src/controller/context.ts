@@ -8,6 +8,7 @@ import type { ConflictIndex } from "./conflict-index.ts";
 import type { EventRecorder } from "./events.ts";
 import type { ClusterState } from "./state.ts";
 import type { StatusMemo } from "./status-memo.ts";
+import type { WriteSummary } from "./write-summary.ts";
 
 export interface Context {
   http: KubeHttp;
@@ -21,6 +22,8 @@ export interface Context {
   exportStatuses: StatusMemo<SecretExportStatus>;
   queues: Queues;
   events: EventRecorder;
+  /** Counts successful writes for the periodic info line; the per-object line is debug. */
+  writes: WriteSummary;
   log: Logger;
   now(): string;
 }

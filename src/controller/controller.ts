@@ -26,6 +26,7 @@ import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ClusterPlaceholders, createClusterPlaceholders } from "./cluster-placeholders.ts";
 import { createStatusMemo } from "./status-memo.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
+import { WRITE_SUMMARY_PERIOD_MS, writeSummary } from "./write-summary.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
 import { providerLoaders } from "../credentials/loaders.ts";
 import { type CredentialSettings, credentialReconciler, credentialsCache } from "./registry-credentials.ts";
@@ -154,6 +155,8 @@ export function createController(options: ControllerOptions) {
     },
     { informers: [credentials.cache], wantsSecret: credentials.wantsSecret },
   );
+  const summary = writeSummary(log);
+  let summaryTimer: NodeJS.Timeout | undefined;
   const shared: Omit<Context, "rewrites"> = {
     http,
     write,
@@ -162,6 +165,7 @@ export function createController(options: ControllerOptions) {
     exportStatuses: createStatusMemo<SecretExportStatus>(),
     queues,
     events: eventRecorder(write, log, options.instance),
+    writes: summary,
     log,
     now: () => toSeconds(new Date()),
   };
@@ -187,6 +191,7 @@ export function createController(options: ControllerOptions) {
       seedConflicts(state, shared.conflicts);
       enqueueAll();
       resync = setInterval(enqueueAll, options.resyncPeriodMs);
+      summaryTimer = setInterval(() => summary.flush(), WRITE_SUMMARY_PERIOD_MS);
     },
     ready: () => state.synced() && state.healthy() && provisioning.synced() && provisioning.healthy(),
     /** Queues every placeholder, export and import now, as the periodic resync does. */
@@ -203,6 +208,8 @@ export function createController(options: ControllerOptions) {
       const abort = setTimeout(() => stopping.abort(), graceMs);
       await Promise.all(Object.values(queues).map((queue) => queue.shutdown()));
       clearTimeout(abort);
+      clearInterval(summaryTimer);
+      summary.flush();
     },
     /** Entries in every internal map that follows the cluster (for tests that prove none leaks). */
     internals: () => ({

@@ -124,7 +124,8 @@ async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<
       });
       break;
   }
-  ctx.log.info({ action: action.kind }, "imported copy written");
+  ctx.writes.count("import");
+  ctx.log.debug({ action: action.kind }, "imported copy written");
   return "written";
 }
 

@@ -35,7 +35,8 @@ export async function reconcilePlaceholder(ctx: Context, key: string): Promise<R
     }
     await ctx.write(secretPath(secret), { method: "PATCH", body: patch, contentType: MERGE_PATCH });
     ctx.rewrites.wrote(key, content);
-    ctx.log.info({ data: patch.data !== undefined, fits }, "placeholder updated");
+    ctx.writes.count("placeholder");
+    ctx.log.debug({ data: patch.data !== undefined, fits }, "placeholder updated");
   }
   const previous = parsePlaceholderStatus(secret.annotations[ANNOTATION_STATUS]).conflicts;
   if (fits) await reportConflicts(ctx, secret, previous, desired.conflicts);

@@ -8,6 +8,7 @@ import { LABEL_IMPORTED, REASON_WRITE_REJECTED } from "../../src/constants.ts";
 import { createConflictIndex } from "../../src/controller/conflict-index.ts";
 import type { Context } from "../../src/controller/context.ts";
 import { errorClassOf, retryDelayOf } from "../../src/controller/errors.ts";
+import { writeSummary } from "../../src/controller/write-summary.ts";
 import { eventRecorder } from "../../src/controller/events.ts";
 import { reconcileImport } from "../../src/controller/imports.ts";
 import { createClusterState } from "../../src/controller/state.ts";
@@ -118,6 +119,7 @@ async function reconcileOnce(
       provisions: queue(),
     },
     events: eventRecorder(write, log, "test"),
+    writes: writeSummary(log),
     log,
     now: () => "2026-12-02T00:00:00Z",
   };
