@@ -38,6 +38,8 @@ export interface ControllerOptions {
   qps: number;
   burst: number;
   resyncPeriodMs: number;
+  /** The deadline of every read and write without one of its own; REQUEST_TIMEOUT_MS unless given. */
+  requestTimeoutMs?: number;
   instance: string;
   metrics?: Metrics;
   /** False once this process may no longer write (leader election): every write then fails before it is sent. */
@@ -53,7 +55,10 @@ export function createController(options: ControllerOptions) {
   const { log } = options;
   /** Aborted by stop(): in-flight requests end, so shutdown never waits for a hung one. */
   const stopping = new AbortController();
-  const http = abortedBy(stopping.signal, kubeHttp(options.kubeConfig, options.metrics?.request));
+  const http = abortedBy(
+    stopping.signal,
+    kubeHttp(options.kubeConfig, options.metrics?.request, options.requestTimeoutMs),
+  );
   const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
   const write = async <T>(path: string, request: RequestOptions) => {
     await limiter.take();
