@@ -72,10 +72,11 @@ export function createController(options: ControllerOptions) {
 
   const worker = (controller: string, reconcile: (ctx: Context, key: string) => Promise<Result>) => {
     const rewrites = createRewriteBackoff({ onDelay: () => options.metrics?.rewriteDelayed(controller) });
+    const rejections = new Set<string>();
     return async (key: string) => {
       const reconcileLog = log.child({ controller, key, reconcileId: randomUUID() });
       try {
-        return await reconcile({ ...shared, rewrites, log: reconcileLog }, key);
+        return await reconcile({ ...shared, rewrites, rejections, log: reconcileLog }, key);
       } catch (err) {
         const errorClass = errorClassOf(err);
         options.metrics?.reconcileError(controller, errorClass);
@@ -159,7 +160,7 @@ export function createController(options: ControllerOptions) {
     },
     { informers: [credentials.cache], wantsSecret: credentials.wantsSecret },
   );
-  const shared: Omit<Context, "rewrites"> = {
+  const shared: Omit<Context, "rewrites" | "rejections"> = {
     http,
     write,
     state,
