@@ -29,6 +29,7 @@ async function run(argv: string[]): Promise<number> {
   );
   const metrics = createMetrics(new URL(kubeConfig.server).host);
   const identity = leaderIdentity(process.env.POD_NAME || hostname());
+  const requestTimeoutMs = config["request-timeout"] * 1000;
   const controller = createController({
     kubeConfig,
     log,
@@ -36,6 +37,7 @@ async function run(argv: string[]): Promise<number> {
     qps: config.qps,
     burst: config.burst,
     resyncPeriodMs: config["resync-period"] * 1000,
+    requestTimeoutMs,
     instance: identity,
     metrics,
     mayWrite: () => elector?.leading() ?? true,
@@ -57,7 +59,7 @@ async function run(argv: string[]): Promise<number> {
   metrics.leader(config["leader-election-id"], !config["leader-elect"]);
   const elector = config["leader-elect"]
     ? leaderElector({
-        http: kubeHttp(kubeConfig, metrics.request),
+        http: kubeHttp(kubeConfig, metrics.request, requestTimeoutMs),
         namespace: leaseNamespace(config, kubeConfig),
         name: config["leader-election-id"],
         identity,

@@ -25,6 +25,11 @@ const options = {
     help: "API writes allowed in a burst above --qps",
     schema: z.coerce.number().int().min(1).default(1000),
   },
+  "request-timeout": {
+    env: "SEC_REQUEST_TIMEOUT",
+    help: "seconds an API read or write may take before it fails and is retried (watches have their own limits)",
+    schema: z.coerce.number().min(1).default(30),
+  },
   "resync-period": {
     env: "SEC_RESYNC_PERIOD",
     help: "seconds between full resyncs from the caches",

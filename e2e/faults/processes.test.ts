@@ -1,6 +1,6 @@
 // Faults of the controller's own processes, and of its neighbours: SIGKILL in the middle of a fan-out,
-// the leader killed in the middle of a fan-out with a standby waiting, and another client rewriting
-// what the controller owns. A poller reads every placeholder throughout: none may ever lose an entry.
+// the leader killed in the middle of a fan-out with a standby waiting, another client rewriting
+// what the controller owns, and a write the API accepts and never answers. A poller reads every placeholder throughout: none may ever lose an entry.
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { test, type TestContext } from "node:test";
@@ -31,6 +31,7 @@ import {
   createSource,
   dockerConfig,
   expectAuths,
+  updateSource,
 } from "../support/fixtures.ts";
 import { startApiProxy } from "../support/api-proxy.ts";
 import { usePrivateControlPlane } from "../support/private-plane.ts";
@@ -288,4 +289,90 @@ test("the leader frozen (SIGSTOP) past its lease during a fan-out: the standby t
   assert.equal(leader.proxy.stats.writes - writesBeforeResume, 0, "no write after resuming");
   assert.match(log, /not renewed within the renew deadline/);
   assert.equal(leader.proc.child.exitCode, 1);
+});
+
+/** The controller's log lines (pino JSON) with this message prefix and key, in order. */
+async function logLines(proc: ControllerProcess, msg: string, key: string) {
+  const lines = (await proc.log()).split("\n").filter((l) => l.startsWith("{"));
+  return lines
+    .map((l) => JSON.parse(l) as { time: number; msg: string; key?: string; errorClass?: string })
+    .filter((l) => l.msg.startsWith(msg) && l.key === key);
+}
+
+test("a PATCH the API accepts and never answers: the reconcile fails at --request-timeout and is retried with backoff; SIGTERM during the hang exits 0 within --shutdown-timeout and releases the Lease", async (t) => {
+  const REQUEST_TIMEOUT_S = 4;
+  const SHUTDOWN_TIMEOUT_S = 4;
+  const leaseNamespace = await testNamespace(t, "lease");
+  const src = await testNamespace(t, "src");
+  const app = await testNamespace(t, "app");
+  await createSource(src, "creds", { "hang.example.com": cred("u", "v1") });
+  await createExport(t, src, "creds", { toNamespace: app });
+  await createPlaceholder(app);
+  const proxy = await startApiProxy(plane());
+  t.after(() => proxy.close());
+  const controller = startControllerProcess([
+    ...["--kubeconfig", proxy.kubeconfigPath, "--leader-election-namespace", leaseNamespace],
+    ...["--request-timeout", String(REQUEST_TIMEOUT_S), "--shutdown-timeout", String(SHUTDOWN_TIMEOUT_S)],
+  ]);
+  t.after(() => controller.stop());
+  await expectAuths(app, { "hang.example.com": cred("u", "v1") });
+  const before = await controller.metrics();
+
+  const placeholder = `${secretsPath(app)}/pull`;
+  proxy.hangWrites((w) => w.method === "PATCH" && w.path === placeholder);
+  await updateSource(src, "creds", { "hang.example.com": cred("u", "v2") });
+  const attempts = () => proxy.writeLog.filter((w) => w.hung).map((w) => w.at);
+  await eventually(
+    "the hung PATCH retried twice",
+    async () => (attempts().length >= 3 ? true : undefined),
+    60_000,
+  );
+  // SIGTERM while a retry hangs: the attempt has just been sent.
+  const retries = attempts().length;
+  await eventually(
+    "the next attempt hangs",
+    async () => (attempts().length > retries && proxy.hanging() === 1 ? true : undefined),
+    60_000,
+  );
+  const failures = await logLines(controller, "reconcile failed", `${app}/pull`);
+  const after = await controller.metrics();
+  const termAt = Date.now();
+  controller.child.kill("SIGTERM");
+  const code = await controller.exited;
+  const exitMs = Date.now() - termAt;
+
+  const sent = attempts();
+  const gaps = sent.slice(1).map((at, i) => at - (sent[i] ?? 0));
+  const failedAfter = failures.map((f, i) => f.time - (sent[i] ?? 0));
+  const delta = (name: string, labels: Record<string, string>) =>
+    total(after, name, labels) - total(before, name, labels);
+  t.diagnostic(
+    JSON.stringify({
+      hungAttempts: sent.length,
+      failedAfterMs: failedAfter,
+      retryGapsMs: gaps,
+      timeouts: delta("secret_export_reconcile_errors_total", {
+        controller: "placeholder",
+        class: "timeout",
+      }),
+      exitAfterSigtermMs: exitMs,
+      exitCode: code,
+    }),
+  );
+  assert.ok(failures.length >= 2, `${failures.length} failed reconciles logged`);
+  // The proxy times a PATCH once it has read the body, a moment after the client's deadline started.
+  for (const [i, ms] of failedAfter.entries()) {
+    assert.ok(failures[i]?.errorClass === "timeout", `failure ${i} is a timeout`);
+    assert.ok(
+      ms > REQUEST_TIMEOUT_S * 1000 - 500 && ms < REQUEST_TIMEOUT_S * 1000 + 1_500,
+      `failed ${ms} ms after its PATCH`,
+    );
+  }
+  for (const gap of gaps)
+    assert.ok(gap < REQUEST_TIMEOUT_S * 1000 + 2_000, `retried ${gap} ms after the last attempt`);
+  assert.ok(delta("workqueue_retries_total", { name: "placeholder" }) >= 2, "retried through the work queue");
+  assert.equal(code, 0, "SIGTERM during the hang exits 0");
+  assert.ok(exitMs < SHUTDOWN_TIMEOUT_S * 1000 + 1_000, `exited ${exitMs} ms after SIGTERM`);
+  assert.equal(await leaseHolder(leaseNamespace), undefined, "the Lease is released");
+  assert.match(await controller.log(), /released the lease/);
 });

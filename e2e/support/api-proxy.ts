@@ -1,5 +1,6 @@
 // A TLS proxy in front of a test control plane's kube-apiserver, for faults only a network path can
-// make: watches ended by the "server", every request answered 429/500/503 for a while. It serves
+// make: watches ended by the "server", every request answered 429/500/503 for a while, writes accepted
+// and never answered. It serves
 // with the plane's own serving certificate and forwards with the admin client certificate, so a
 // kubeconfig that differs from the admin one only in its server URL talks through it.
 import { once } from "node:events";
@@ -23,14 +24,31 @@ export interface ProxyStats {
   gone: number;
 }
 
+/** A write as the proxy received it: the path without the query, when (epoch ms), and whether it hung. */
+export interface ProxiedWrite {
+  method: string;
+  path: string;
+  at: number;
+  hung: boolean;
+}
+
 export interface ApiProxy {
   /** A copy of the plane's admin kubeconfig whose server is this proxy. */
   kubeconfigPath: string;
   stats: ProxyStats;
+  /** Every write received, in order. */
+  writeLog: ProxiedWrite[];
   /** Ends every open watch cleanly, as the API server does when a watch times out; returns how many. */
   endWatches(): number;
   /** From now until heal(), answers every request with this status (open watches end first). */
   fail(status: 429 | 500 | 503): void;
+  /**
+   * From now until heal(), writes that `match` (every write by default) are read to the end and never
+   * answered; heal() and close() end those still open.
+   */
+  hangWrites(match?: (write: { method: string; path: string }) => boolean): void;
+  /** Hung writes whose client has not given up yet. */
+  hanging(): number;
   heal(): void;
   /** From now on, every watch line reaches the client this much later (a lagging watch). */
   delayWatches(ms: number): void;
@@ -52,6 +70,9 @@ export async function startApiProxy(plane: {
   });
   const stats: ProxyStats = { requests: 0, failed: 0, watches: 0, writes: 0, gone: 0 };
   const openWatches = new Set<{ res: ServerResponse; abort: AbortController; ended: boolean }>();
+  const writeLog: ProxiedWrite[] = [];
+  const hung = new Set<ServerResponse>();
+  let hangs: ((write: { method: string; path: string }) => boolean) | undefined;
   let failing: number | undefined;
   let delayMs = 0;
   let garbled: string | undefined;
@@ -65,9 +86,9 @@ export async function startApiProxy(plane: {
 
   async function forward(req: IncomingMessage, res: ServerResponse) {
     stats.requests++;
-    if (req.method !== "GET") stats.writes++;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method !== "GET" && hold(req, res)) return;
     if (failing !== undefined) {
       stats.failed++;
       return answerFailure(res, failing);
@@ -118,6 +139,23 @@ export async function startApiProxy(plane: {
     }
   }
 
+  /** Counts and logs a write; true when it is to hang. */
+  function hold(req: IncomingMessage, res: ServerResponse): boolean {
+    stats.writes++;
+    const write = { method: req.method ?? "", path: new URL(req.url ?? "/", "https://proxy").pathname };
+    const hanging = hangs?.(write) === true;
+    writeLog.push({ ...write, at: Date.now(), hung: hanging });
+    if (!hanging) return false;
+    hung.add(res);
+    res.on("close", () => hung.delete(res));
+    return true;
+  }
+
+  function endHung() {
+    for (const res of hung) res.destroy();
+    hung.clear();
+  }
+
   function endWatches(): number {
     const count = openWatches.size;
     for (const watch of openWatches) {
@@ -142,13 +180,20 @@ export async function startApiProxy(plane: {
   return {
     kubeconfigPath,
     stats,
+    writeLog,
     endWatches,
     fail(status) {
       failing = status;
       endWatches();
     },
+    hangWrites(match = () => true) {
+      hangs = match;
+    },
+    hanging: () => hung.size,
     heal() {
       failing = undefined;
+      hangs = undefined;
+      endHung();
     },
     delayWatches(ms) {
       delayMs = ms;
@@ -158,6 +203,7 @@ export async function startApiProxy(plane: {
     },
     async close() {
       endWatches();
+      endHung();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await upstream.destroy();

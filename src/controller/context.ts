@@ -17,6 +17,8 @@ export interface Context {
   state: ClusterState;
   /** Holds back writing an object again with what was already written there; one per controller. */
   rewrites: RewriteBackoff;
+  /** Keys whose refused write was reported (a WriteRejected Event) until one is written; one per controller. */
+  rejections: Set<string>;
   conflicts: ConflictIndex;
   /** SecretExport statuses written and not yet seen by the cache. */
   exportStatuses: StatusMemo<SecretExportStatus>;

@@ -39,6 +39,8 @@ export interface ControllerOptions {
   qps: number;
   burst: number;
   resyncPeriodMs: number;
+  /** The deadline of every read and write without one of its own; REQUEST_TIMEOUT_MS unless given. */
+  requestTimeoutMs?: number;
   instance: string;
   metrics?: Metrics;
   /** False once this process may no longer write (leader election): every write then fails before it is sent. */
@@ -54,7 +56,10 @@ export function createController(options: ControllerOptions) {
   const { log } = options;
   /** Aborted by stop(): in-flight requests end, so shutdown never waits for a hung one. */
   const stopping = new AbortController();
-  const http = abortedBy(stopping.signal, kubeHttp(options.kubeConfig, options.metrics?.request));
+  const http = abortedBy(
+    stopping.signal,
+    kubeHttp(options.kubeConfig, options.metrics?.request, options.requestTimeoutMs),
+  );
   const limiter = createRateLimiter({ qps: options.qps, burst: options.burst });
   const write = async <T>(path: string, request: RequestOptions) => {
     await limiter.take();
@@ -68,10 +73,11 @@ export function createController(options: ControllerOptions) {
 
   const worker = (controller: string, reconcile: (ctx: Context, key: string) => Promise<Result>) => {
     const rewrites = createRewriteBackoff({ onDelay: () => options.metrics?.rewriteDelayed(controller) });
+    const rejections = new Set<string>();
     return async (key: string) => {
       const reconcileLog = log.child({ controller, key, reconcileId: randomUUID() });
       try {
-        return await reconcile({ ...shared, rewrites, log: reconcileLog }, key);
+        return await reconcile({ ...shared, rewrites, rejections, log: reconcileLog }, key);
       } catch (err) {
         const errorClass = errorClassOf(err);
         options.metrics?.reconcileError(controller, errorClass);
@@ -157,7 +163,7 @@ export function createController(options: ControllerOptions) {
   );
   const summary = writeSummary(log);
   let summaryTimer: NodeJS.Timeout | undefined;
-  const shared: Omit<Context, "rewrites"> = {
+  const shared: Omit<Context, "rewrites" | "rejections"> = {
     http,
     write,
     state,

@@ -13,6 +13,7 @@ export async function reconcileExport(ctx: Context, key: string): Promise<Result
   const cachedEntry = ctx.state.exports.get(key);
   if (cachedEntry === undefined) {
     ctx.rewrites.forget(key);
+    ctx.rejections.delete(key);
     ctx.exportStatuses.forget(key);
     return {};
   }

@@ -23,6 +23,7 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
   const entry = ctx.state.imports.get(key);
   if (entry === undefined) {
     ctx.rewrites.forget(key);
+    ctx.rejections.delete(key);
     return {}; // the copy goes with its owner (ownerReference garbage collection)
   }
   const source = await offeredSource(ctx, entry);

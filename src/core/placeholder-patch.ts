@@ -1,6 +1,7 @@
 // The write a placeholder needs, if any: only data[.dockerconfigjson] and the status annotation,
 // and only what changed (SPEC §3.7), guarded by the resourceVersion the decision was made on.
 import { ANNOTATION_STATUS, CONDITION_RECONCILE_FAILED, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
+import { isJsonObject } from "./json.ts";
 import type { StringMap } from "./types.ts";
 
 export interface PlaceholderState {
@@ -51,22 +52,34 @@ export function otherDataBytes(data: StringMap): number {
 }
 
 /**
- * The status annotation when the merged result cannot be written: the current one, with its
- * provenance kept (the data it describes stays), and a failure condition.
+ * The status annotation when the merged result cannot be written (too large, or refused by the API
+ * server: `reason` WriteRejected): the current one, with its provenance kept (the data it describes
+ * stays), and a failure condition.
  */
-export function failedStatus(currentStatus: string | undefined, message: string): string {
-  let status: Record<string, unknown> = {};
+export function failedStatus(currentStatus: string | undefined, message: string, reason?: string): string {
+  // conditions first, as SPEC §1 writes the annotation, even when the current one lacks them.
+  const { conditions: _replaced, ...kept } = statusMembers(currentStatus);
+  const condition = {
+    type: CONDITION_RECONCILE_FAILED,
+    status: "True",
+    ...(reason === undefined ? {} : { reason }),
+    message,
+  };
+  return JSON.stringify({ conditions: [condition], ...kept });
+}
+
+/** The reason of the status annotation's condition, when it has one (only failedStatus writes one). */
+export function failedReason(currentStatus: string | undefined): string | undefined {
+  const { conditions } = statusMembers(currentStatus);
+  const first: unknown = Array.isArray(conditions) ? conditions[0] : undefined;
+  return isJsonObject(first) && typeof first.reason === "string" ? first.reason : undefined;
+}
+
+function statusMembers(currentStatus: string | undefined): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(currentStatus ?? "{}");
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-      status = parsed as Record<string, unknown>;
+    return isJsonObject(parsed) ? parsed : {};
   } catch {
-    // unreadable: replaced as a whole
+    return {}; // unreadable: replaced as a whole
   }
-  // conditions first, as SPEC §1 writes the annotation, even when the current one lacks them.
-  const { conditions: _replaced, ...kept } = status;
-  return JSON.stringify({
-    conditions: [{ type: CONDITION_RECONCILE_FAILED, status: "True", message }],
-    ...kept,
-  });
 }

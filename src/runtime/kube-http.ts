@@ -13,11 +13,11 @@ export interface RequestOptions {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
-  /** The deadline of the whole request, body included; REQUEST_TIMEOUT_MS unless given. Watches have none. */
+  /** The deadline of the whole request, body included; the client's request timeout unless given. Watches have none. */
   timeoutMs?: number;
 }
 
-/** The deadline of a read or write, about client-go's: a hung API server or proxy never holds a worker longer. */
+/** The default deadline of a read or write, about client-go's: a hung API server or proxy never holds a worker longer. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface KubeObject {
@@ -80,7 +80,11 @@ export const statusOf = (err: unknown): number | undefined =>
 export type RequestObserver = (method: string, status: number | "error") => void;
 
 /** A client for the API server of `source`: a KubeAccess, or client-node's KubeConfig (tests use it). */
-export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserver = () => {}): KubeHttp {
+export function kubeHttp(
+  source: KubeAccess | KubeConfig,
+  observe: RequestObserver = () => {},
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
+): KubeHttp {
   let access: Promise<KubeAccess> | undefined;
   if ("authorize" in source) access = Promise.resolve(source);
   else if (!source.getCurrentCluster()?.server) throw new Error("the kubeconfig has no current cluster");
@@ -126,7 +130,7 @@ export function kubeHttp(source: KubeAccess | KubeConfig, observe: RequestObserv
 
   return {
     async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-      const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+      const timeoutMs = options.timeoutMs ?? requestTimeoutMs;
       const deadline = AbortSignal.timeout(timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
       try {

@@ -3,19 +3,9 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { test, type TestContext } from "node:test";
-import { pino } from "pino";
 import { LABEL_IMPORTED, REASON_WRITE_REJECTED } from "../../src/constants.ts";
-import { createConflictIndex } from "../../src/controller/conflict-index.ts";
-import type { Context } from "../../src/controller/context.ts";
 import { errorClassOf, retryDelayOf } from "../../src/controller/errors.ts";
-import { writeSummary } from "../../src/controller/write-summary.ts";
-import { eventRecorder } from "../../src/controller/events.ts";
 import { reconcileImport } from "../../src/controller/imports.ts";
-import { createClusterState } from "../../src/controller/state.ts";
-import { createStatusMemo } from "../../src/controller/status-memo.ts";
-import type { RequestOptions } from "../../src/runtime/kube-http.ts";
-import { createRewriteBackoff } from "../../src/runtime/rewrite-backoff.ts";
-import { createWorkQueue } from "../../src/runtime/work-queue.ts";
 import {
   answer,
   list,
@@ -24,6 +14,7 @@ import {
   scriptedServer,
   status,
 } from "../runtime/scripted-server.ts";
+import { syncedState, testContext } from "./test-context.ts";
 
 const source = (type: string) => ({
   metadata: { namespace: "a", name: "creds", uid: "s1", resourceVersion: "5" },
@@ -88,41 +79,8 @@ async function reconcileOnce(
     const labelled = request.query.get("labelSelector") !== null;
     answer(res, 200, list("1", labelled && options.copy ? [options.copy] : []));
   });
-  const noop = () => {};
-  const state = createClusterState(server.http, {
-    namespace: noop,
-    export: noop,
-    dockerSecret: noop,
-    secretMetadata: noop,
-    import: noop,
-    copy: noop,
-    sourcesRelisted: noop,
-    informerError: noop,
-  });
-  t.after(() => (state.stop(), server.close()));
-  await state.start();
-  const log = pino({ level: "silent" });
-  const write = <T>(path: string, request: RequestOptions) => server.http.request<T>(path, request);
-  const queue = () => createWorkQueue({ worker: async () => ({}), concurrency: 1 });
-  const ctx: Context = {
-    http: server.http,
-    write,
-    state,
-    rewrites: createRewriteBackoff(),
-    conflicts: createConflictIndex(),
-    exportStatuses: createStatusMemo(),
-    queues: {
-      placeholders: queue(),
-      exports: queue(),
-      imports: queue(),
-      clusterPlaceholders: queue(),
-      provisions: queue(),
-    },
-    events: eventRecorder(write, log, "test"),
-    writes: writeSummary(log),
-    log,
-    now: () => "2026-12-02T00:00:00Z",
-  };
+  const state = await syncedState(t, server);
+  const ctx = testContext(server.http, state);
   const before = server.requests.length;
   const result = await reconcileImport(ctx, "b/creds").then(
     (value) => ({ value }),

@@ -6,7 +6,12 @@ import {
   CONDITION_RECONCILE_FAILED,
   DOCKER_CONFIG_JSON_KEY,
 } from "../../src/constants.ts";
-import { failedStatus, otherDataBytes, placeholderPatch } from "../../src/core/placeholder-patch.ts";
+import {
+  failedReason,
+  failedStatus,
+  otherDataBytes,
+  placeholderPatch,
+} from "../../src/core/placeholder-patch.ts";
 import type { PlaceholderPatch, PlaceholderState } from "../../src/core/placeholder-patch.ts";
 
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
@@ -206,5 +211,16 @@ describe("failedStatus", () => {
         String(current),
       );
     }
+  });
+
+  test("with a reason, writes it before the message, and failedReason reads it back", () => {
+    const written = failedStatus('{"secretNames":["a/b"]}', "m", "WriteRejected");
+    assert.equal(
+      written,
+      '{"conditions":[{"type":"ReconcileFailed","status":"True","reason":"WriteRejected","message":"m"}],"secretNames":["a/b"]}',
+    );
+    assert.equal(failedReason(written), "WriteRejected");
+    const rows = [undefined, "not json", failedStatus(undefined, "m"), '{"conditions":[{"reason":7}]}'];
+    for (const current of rows) assert.equal(failedReason(current), undefined, String(current));
   });
 });

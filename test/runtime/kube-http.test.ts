@@ -1,7 +1,7 @@
 // The HTTP client's deadlines against a scripted server that accepts requests and never answers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError, REQUEST_TIMEOUT_MS } from "../../src/runtime/kube-http.ts";
+import { ApiError, kubeHttp, REQUEST_TIMEOUT_MS } from "../../src/runtime/kube-http.ts";
 import { scriptedServer } from "./scripted-server.ts";
 
 /** Whether the promise settles (either way) within `ms` of real time; never hangs a failing test. */
@@ -43,6 +43,17 @@ test("a request whose body never completes fails at its deadline too", async (t)
   const read = server.http.request("/api/v1/namespaces", { timeoutMs: 200 });
   assert.equal(await settlesWithin(read, 5_000), "settled");
   await assert.rejects(read, /no answer within 200 ms/);
+});
+
+test("the client's request timeout (--request-timeout) is the deadline of every request that has none of its own", async (t) => {
+  const server = await scriptedServer(() => {});
+  t.after(() => server.close());
+  const http = kubeHttp(server.kubeConfig, undefined, 300);
+  const patch = http.request("/api/v1/namespaces/a/secrets/b", { method: "PATCH", body: {} });
+  assert.equal(await settlesWithin(patch, 5_000), "settled");
+  await assert.rejects(patch, /PATCH \/api\/v1\/namespaces\/a\/secrets\/b: no answer within 300 ms/);
+  const own = http.request("/api/v1/namespaces", { timeoutMs: 100 });
+  await assert.rejects(own, /no answer within 100 ms/, "a request's own deadline wins");
 });
 
 test("the caller's signal still ends a request that has a deadline", async (t) => {
