@@ -5,6 +5,7 @@ import type { RewriteBackoff } from "../runtime/rewrite-backoff.ts";
 import type { WorkQueue } from "../runtime/work-queue.ts";
 import type { SecretExportStatus } from "../api/schemas.ts";
 import type { ConflictIndex } from "./conflict-index.ts";
+import type { DesiredPlaceholder } from "./desired-memo.ts";
 import type { EventRecorder } from "./events.ts";
 import type { ClusterState } from "./state.ts";
 import type { StatusMemo } from "./status-memo.ts";
@@ -15,6 +16,8 @@ export interface Context {
   /** Every write goes through here: rate limited (QPS/burst) and counted. */
   write<T>(path: string, options: RequestOptions): Promise<T>;
   state: ClusterState;
+  /** desiredPlaceholder, remembered for placeholders that share candidates and content. */
+  desiredPlaceholder: DesiredPlaceholder;
   /** Holds back writing an object again with what was already written there; one per controller. */
   rewrites: RewriteBackoff;
   /** Keys whose refused write was reported (a WriteRejected Event) until one is written; one per controller. */

@@ -25,6 +25,7 @@ import { reconcileImport } from "./imports.ts";
 import { reconcilePlaceholder } from "./placeholders.ts";
 import { type ClusterPlaceholders, createClusterPlaceholders } from "./cluster-placeholders.ts";
 import { createStatusMemo } from "./status-memo.ts";
+import { memoisedDesiredPlaceholder } from "./desired-memo.ts";
 import { type ChangeHandlers, type ClusterState, createClusterState } from "./state.ts";
 import { WRITE_SUMMARY_PERIOD_MS, writeSummary } from "./write-summary.ts";
 import { type ExportEntry, isPlaceholder } from "../views/views.ts";
@@ -167,6 +168,7 @@ export function createController(options: ControllerOptions) {
     http,
     write,
     state,
+    desiredPlaceholder: memoisedDesiredPlaceholder(),
     conflicts: createConflictIndex(),
     exportStatuses: createStatusMemo<SecretExportStatus>(),
     queues,

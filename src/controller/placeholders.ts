@@ -28,7 +28,11 @@ export async function reconcilePlaceholder(ctx: Context, key: string): Promise<R
   const namespace = ctx.state.namespaces.get(secret.namespace);
   if (namespace === undefined || namespace.terminating) return {};
 
-  const { desired, fits, patch } = planPlaceholder(secret, await ctx.state.candidatesFor(namespace));
+  const { desired, fits, patch } = planPlaceholder(
+    secret,
+    await ctx.state.candidatesFor(namespace),
+    ctx.desiredPlaceholder,
+  );
   if (patch !== undefined) {
     // Writing what was already written means someone changed it since: restored with backoff.
     const content = JSON.stringify([fits, desired.dockerConfigJson, desired.status]);

@@ -24,6 +24,8 @@ import {
 
 /** Lists that carry Secret data page this many at a time: a page is held whole while it is read. */
 const DATA_PAGE_SIZE = 10;
+/** Distinct candidate lists kept (each a few exports long); more than a cluster has export combinations. */
+const CANDIDATE_LISTS = 1_000;
 
 type OnChange<V> = (key: string, previous: V | undefined, next: V | undefined) => void;
 
@@ -64,6 +66,17 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
   const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
   /** dockerconfigjson Secrets kept without their data: every one but the placeholders. */
   const withoutData = new WeakSet<SecretView>();
+  /** Bumped by every export change: what `reaching` remembers per namespace view is then stale. */
+  let exportsGeneration = 0;
+  /** The exports reaching a namespace view (views are replaced on every change of the namespace). */
+  const reachingMemo = new WeakMap<NamespaceView, { generation: number; reaching: ExportEntry[] }>();
+  /**
+   * One candidate list per distinct set of candidates, shared by every placeholder it is for, so
+   * that what is decided from it can be shared too (see desired-memo.ts).
+   */
+  const candidateLists = new Map<string, Candidate[]>();
+  const sourceIds = new WeakMap<ParsedDockerConfig, number>();
+  let nextSourceId = 0;
   const onError = (name: string) => (err: unknown, attempt: number) =>
     handlers.informerError(name, err, attempt);
 
@@ -79,6 +92,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
     path: "/apis/secretgen.carvel.dev/v1alpha1/secretexports",
     view: exportEntry,
     onChange: (key, previous, next) => {
+      exportsGeneration++;
       if (next === undefined) forgetSource(key);
       handlers.export(key, previous, next);
     },
@@ -194,6 +208,35 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
     reads.delete(key);
   }
 
+  function reachingExports(namespace: NamespaceView): ExportEntry[] {
+    const memo = reachingMemo.get(namespace);
+    if (memo?.generation === exportsGeneration) return memo.reaching;
+    const reaching = [...exports.values()].filter(
+      (e) => e.destinations.ok && reach(e.destinations.compiled, namespace).reached,
+    );
+    reachingMemo.set(namespace, { generation: exportsGeneration, reaching });
+    return reaching;
+  }
+
+  /** The list equal to `candidates` handed out before, or `candidates`, now the one for its set. */
+  function shared(candidates: Candidate[]): readonly Candidate[] {
+    const fingerprint = candidates
+      .map((c) => `${c.exportKey} ${c.weight} ${+c.sameNamespace}${+c.exact} ${sourceId(c.source)}`)
+      .join("\n");
+    const known = candidateLists.get(fingerprint);
+    if (known !== undefined) return known;
+    // Lists for sources replaced since are never asked for again: bounded by starting over.
+    if (candidateLists.size >= CANDIDATE_LISTS) candidateLists.clear();
+    candidateLists.set(fingerprint, candidates);
+    return candidates;
+  }
+
+  function sourceId(source: ParsedDockerConfig): number {
+    let id = sourceIds.get(source);
+    if (id === undefined) sourceIds.set(source, (id = nextSourceId++));
+    return id;
+  }
+
   /** The Secret's data, read once per resourceVersion while exported; concurrent asks share one read. */
   async function readSource(key: string): Promise<SecretView | undefined> {
     const pending = reads.get(key);
@@ -301,18 +344,19 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
       return [...namespaces.values()].filter((ns) => reach(compiled, ns).reached).map((ns) => ns.name);
     },
 
-    /** The exports reaching a namespace whose source is a dockerconfigjson Secret (SPEC §3.2). */
-    async candidatesFor(namespace: NamespaceView): Promise<Candidate[]> {
-      const reaching = [...exports.values()].filter(
-        (e) => e.destinations.ok && reach(e.destinations.compiled, namespace).reached,
-      );
+    /**
+     * The exports reaching a namespace whose source is a dockerconfigjson Secret (SPEC §3.2). Equal
+     * lists are the same array: namespaces reached by the same exports of the same sources share one.
+     */
+    async candidatesFor(namespace: NamespaceView): Promise<readonly Candidate[]> {
+      const reaching = reachingExports(namespace);
       const docker = reaching.map((e) => `${e.namespace}/${e.name}`).filter((k) => dockerSecrets.get(k));
       const sources = new Map(await Promise.all(docker.map(async (k) => [k, await sourceData(k)] as const)));
       const dockerSource = (key: string) => {
         const source = sources.get(key);
         return source?.type === SECRET_TYPE_DOCKER_CONFIG_JSON ? source : undefined;
       };
-      return placeholderCandidates(reaching, dockerSource, namespace, parsedSource);
+      return shared(placeholderCandidates(reaching, dockerSource, namespace, parsedSource));
     },
 
     /** Entries held, per internal map (for tests that prove nothing is left behind). */

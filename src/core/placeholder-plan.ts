@@ -12,6 +12,7 @@ import {
   desiredPlaceholder,
   exceedsAnnotationLimit,
   exceedsSecretDataLimit,
+  type PlaceholderInput,
   type PlaceholderResult,
 } from "./placeholder.ts";
 import {
@@ -36,10 +37,15 @@ export interface PlaceholderPlan {
   patch: PlaceholderPatch | undefined;
 }
 
-export function planPlaceholder(secret: PlaceholderState, candidates: readonly Candidate[]): PlaceholderPlan {
+/** `desire` is desiredPlaceholder, or the controller's memo of it. */
+export function planPlaceholder(
+  secret: PlaceholderState,
+  candidates: readonly Candidate[],
+  desire: (input: PlaceholderInput) => PlaceholderResult = desiredPlaceholder,
+): PlaceholderPlan {
   const currentStatus = secret.annotations[ANNOTATION_STATUS];
   const encoded = secret.data[DOCKER_CONFIG_JSON_KEY];
-  const desired = desiredPlaceholder({
+  const desired = desire({
     candidates,
     currentConfig: encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8"),
     currentStatus,
