@@ -1,4 +1,4 @@
-// `node bench/provider-rss.ts`: the resident memory each RegistryCredential provider costs when its
+// `npm run bench:providers`: the resident memory each RegistryCredential provider costs when its
 // module is first imported, each measured in a fresh Node process (so one's modules do not count
 // for another) after the controller's modules, as the lowest RSS over a quiet half second before
 // and after the import.

@@ -1,10 +1,13 @@
 // Small numeric and formatting helpers the scenarios share.
 
+/** The middle value; of an even count, the mean of the two middle ones (of two runs, their mean). */
 export function median(values: number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  if (sorted.length === 0) return NaN;
+  return Number.isInteger(middle)
+    ? ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
+    : (sorted[Math.floor(middle)] ?? NaN);
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -162,6 +162,7 @@ async function placeholderPassword(app: string, registries: string[], username: 
  * (lastRefreshTime) before the first one's expiresAt, at half the reported lifetime within jitter.
  */
 async function assertRefreshedBeforeExpiry(
+  t: TestContext,
   namespace: string,
   name: string,
   app: string,
@@ -192,6 +193,11 @@ async function assertRefreshedBeforeExpiry(
   assert.ok(
     Date.parse(secondStatus.lastRefreshTime ?? "") < expiresAt,
     "minted again before the first expired",
+  );
+  const minted = Date.parse(secondStatus.lastRefreshTime ?? "") - refreshedAt;
+  t.diagnostic(
+    `${namespace}/${name}: lifetime ${lifetime} ms (read from the response), refresh planned after ${planned} ms, ` +
+      `the next credential minted ${minted} ms after the first (status times are whole seconds)`,
   );
   return second;
 }
@@ -238,7 +244,15 @@ describe("RegistryCredential through the controller", () => {
     const first = await placeholderPassword(app, registries, GCP_USERNAME);
     assert.ok(google.issued.includes(first), "the token the token endpoint issued");
     assert.equal((await statusOf(namespace, "pull")).identity, account.email);
-    const second = await assertRefreshedBeforeExpiry(namespace, "pull", app, registries, GCP_USERNAME, first);
+    const second = await assertRefreshedBeforeExpiry(
+      t,
+      namespace,
+      "pull",
+      app,
+      registries,
+      GCP_USERNAME,
+      first,
+    );
     assert.ok(google.issued.includes(second));
 
     const written = await core().readNamespacedSecret({ namespace, name: "pull" });
@@ -281,7 +295,7 @@ describe("RegistryCredential through the controller", () => {
     const status = await statusOf(namespace, "pull");
     assert.equal(status.identity, CLIENT_ID);
     assert.equal(Date.parse(status.expiresAt ?? ""), (decodeJwt(first)?.claims.exp as number) * 1000);
-    await assertRefreshedBeforeExpiry(namespace, "pull", app, [registry.host], ACR_USERNAME, first);
+    await assertRefreshedBeforeExpiry(t, namespace, "pull", app, [registry.host], ACR_USERNAME, first);
     await assertNothingLeaked(namespace, app);
   });
 

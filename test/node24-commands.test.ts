@@ -66,6 +66,7 @@ const COMMANDS: { command: string; args: string[]; code: number; says: RegExp }[
   { command: "npm", args: ["run", "cluster"], code: 2, says: /usage: npm run cluster -- --kubeconfig PATH/ },
   { command: "npm", args: ["run", "explain", "--", "--help"], code: 0, says: /explain --namespace/ },
   { command: "npm", args: ["run", "bench", "--", "--help"], code: 0, says: /usage: npm run bench/ },
+  { command: "npm", args: ["run", "bench:providers"], code: 0, says: /^basicAuth +RSS .* MB/m },
 ];
 
 // Side by side: each waits mostly for Node to start and load TypeScript.

@@ -46,6 +46,7 @@ export const idle: Scenario = {
     }
     const summary = {
       rssMb: measured.idle.rssMb,
+      restartPeakMb: measured.idle.hwmMb,
       rssNoiseMb: measured.noise.rssFreshMb,
       resyncCpuMs: measured.idle.resync.cpuMs,
       churnP99Ms: measured.churn.p99Ms,

@@ -66,7 +66,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
   const parsedSources = new Map<string, { resourceVersion: string; parsed: ParsedDockerConfig }>();
   /** dockerconfigjson Secrets kept without their data: every one but the placeholders. */
   const withoutData = new WeakSet<SecretView>();
-  /** Bumped by every export change: what `reaching` remembers per namespace view is then stale. */
+  /** Bumped when an export's placement changes: what `reaching` remembers per namespace view is then stale. */
   let exportsGeneration = 0;
   /** The exports reaching a namespace view (views are replaced on every change of the namespace). */
   const reachingMemo = new WeakMap<NamespaceView, { generation: number; reaching: ExportEntry[] }>();
@@ -92,7 +92,11 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
     path: "/apis/secretgen.carvel.dev/v1alpha1/secretexports",
     view: exportEntry,
     onChange: (key, previous, next) => {
-      exportsGeneration++;
+      // A status write changes the entry, not where it reaches.
+      if (previous?.placement !== next?.placement) {
+        exportsGeneration++;
+        candidateLists.clear();
+      }
       if (next === undefined) forgetSource(key);
       handlers.export(key, previous, next);
     },
@@ -133,7 +137,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
       indexPlaceholder(placeholdersByNamespace, key, isPlaceholder(next?.annotations));
       handlers.dockerSecret(key, previous, next);
     },
-    onRelist: () => parsedSources.clear(),
+    onRelist: () => (parsedSources.clear(), candidateLists.clear()),
     onError: onError("dockerconfigjson-secrets"),
   });
   // Metadata only, of every Secret the watch above does not cover, keeping placeholders and exported
@@ -161,6 +165,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
     onRelist() {
       fetchedSources.clear();
       parsedSources.clear();
+      candidateLists.clear();
       for (const read of reads.values()) read.stale = true;
       handlers.sourcesRelisted();
     },
@@ -197,7 +202,8 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
 
   function secretChanged(key: string) {
     fetchedSources.delete(key);
-    parsedSources.delete(key);
+    // The shared candidate lists hold parsed sources: none outlives its source's version.
+    if (parsedSources.delete(key) || exports.get(key) !== undefined) candidateLists.clear();
     const read = reads.get(key);
     if (read) read.stale = true;
   }
@@ -220,6 +226,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
 
   /** The list equal to `candidates` handed out before, or `candidates`, now the one for its set. */
   function shared(candidates: Candidate[]): readonly Candidate[] {
+    if (candidates.length === 0) return candidates;
     const fingerprint = candidates
       .map((c) => `${c.exportKey} ${c.weight} ${+c.sameNamespace}${+c.exact} ${sourceId(c.source)}`)
       .join("\n");
@@ -337,11 +344,19 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
       return entry.destinations.ok ? reach(entry.destinations.compiled, namespace) : undefined;
     },
 
-    /** Namespaces (by name) that an export reaches now. */
+    /**
+     * Namespaces (by name) that an export reaches: for the export as cached, from what each
+     * namespace remembers reaching it (an export's count is taken on every namespace change).
+     */
     namespacesReachedBy(entry: ExportEntry | undefined): string[] {
       if (!entry?.destinations.ok) return [];
       const { compiled } = entry.destinations;
-      return [...namespaces.values()].filter((ns) => reach(compiled, ns).reached).map((ns) => ns.name);
+      const key = `${entry.namespace}/${entry.name}`;
+      const reaches =
+        exports.get(key)?.placement === entry.placement
+          ? (ns: NamespaceView) => reachingExports(ns).some((e) => `${e.namespace}/${e.name}` === key)
+          : (ns: NamespaceView) => reach(compiled, ns).reached;
+      return [...namespaces.values()].filter(reaches).map((ns) => ns.name);
     },
 
     /**
@@ -369,6 +384,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
       fetchedSources: fetchedSources.size,
       reads: reads.size,
       parsedSources: parsedSources.size,
+      candidateLists: candidateLists.size,
     }),
 
     synced: () => informers.every((i) => i.synced()),

@@ -130,3 +130,49 @@ test("namespaces reached by the same exports share one candidate list, and a new
   assert.match(passwords(after), /rotated/);
   assert.equal(await candidates("t2"), after, "shared again");
 });
+
+test("the namespaces an export reaches follow a change of its placement, and a status write keeps them", async (t) => {
+  let exportWatch: ServerResponse | undefined;
+  const only = exportOf("all", { toNamespace: "t1" });
+  const server = await scriptedServer((request, res) => {
+    if (request.watch) {
+      openWatch(res);
+      if (request.path.endsWith("/secretexports")) exportWatch = res;
+      return;
+    }
+    if (request.path === "/api/v1/namespaces") {
+      const names = ["t1", "t2"];
+      return answer(
+        res,
+        200,
+        list(
+          "10",
+          names.map((name) => ({ metadata: { name, uid: name, resourceVersion: "2" } })),
+        ),
+      );
+    }
+    if (request.path.endsWith("/secretexports")) return answer(res, 200, list("10", [only]));
+    answer(res, 200, list("10"));
+  });
+  const state = await syncedState(t, server);
+  const reached = () => state.namespacesReachedBy(state.exports.get("platform/all")).sort();
+  assert.deepEqual(reached(), ["t1"]);
+  assert.ok(await until(() => exportWatch !== undefined));
+
+  const withStatus = {
+    ...only,
+    metadata: { ...only.metadata, resourceVersion: "4" },
+    status: { observedGeneration: 1 },
+  };
+  exportWatch?.write(watchEvent("MODIFIED", withStatus));
+  assert.ok(await until(() => state.exports.get("platform/all")?.resourceVersion === "4"));
+  assert.deepEqual(reached(), ["t1"], "a status write");
+
+  const everywhere = {
+    ...exportOf("all", { toNamespaces: ["*"] }),
+    metadata: { ...only.metadata, resourceVersion: "5", generation: 2 },
+  };
+  exportWatch?.write(watchEvent("MODIFIED", everywhere));
+  assert.ok(await until(() => state.exports.get("platform/all")?.resourceVersion === "5"));
+  assert.deepEqual(reached(), ["t1", "t2"], "the spec now reaches every namespace");
+});
