@@ -8,7 +8,7 @@ import type { Candidate } from "../core/placeholder.ts";
 import type { ExistingSecret } from "../core/imports.ts";
 import type { NamespaceView, SecretView } from "../core/types.ts";
 import { informer } from "../runtime/informer.ts";
-import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import { getOrUndefined, type KubeHttp, type KubeObject } from "../runtime/kube-http.ts";
 import {
   copyView,
   type ExportEntry,
@@ -180,10 +180,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
   async function readSecret(key: string): Promise<KubeObject | undefined> {
     const slash = key.indexOf("/");
     const path = `/api/v1/namespaces/${key.slice(0, slash)}/secrets/${key.slice(slash + 1)}`;
-    return http.request<KubeObject>(path).catch((err: unknown) => {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    });
+    return getOrUndefined(http, path);
   }
 
   /** Placeholders with their data; any other dockerconfigjson Secret without it. */
