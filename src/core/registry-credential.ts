@@ -25,6 +25,7 @@ import {
 } from "../constants.ts";
 import { setCondition } from "./conditions.ts";
 import { type RegistryEntry, serialiseDockerConfig } from "./dockerconfig.ts";
+import { toSeconds } from "./time.ts";
 import type { FieldProblem, StringMap } from "./types.ts";
 
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -84,8 +85,8 @@ export function readRecord(annotations: StringMap): CredentialRecord | undefined
 /** The annotations that record a credential; expires-at is null (removed) when it does not expire. */
 export function recordAnnotations(record: CredentialRecord): Record<string, string | null> {
   return {
-    [ANNOTATION_CREDENTIAL_REFRESHED_AT]: iso(record.refreshedAt),
-    [ANNOTATION_CREDENTIAL_EXPIRES_AT]: record.expiresAt === undefined ? null : iso(record.expiresAt),
+    [ANNOTATION_CREDENTIAL_REFRESHED_AT]: toSeconds(record.refreshedAt),
+    [ANNOTATION_CREDENTIAL_EXPIRES_AT]: record.expiresAt === undefined ? null : toSeconds(record.expiresAt),
     [ANNOTATION_CREDENTIAL_MINTED_FROM]: record.mintedFrom,
   };
 }
@@ -224,14 +225,15 @@ export function credentialOutcome(facts: StatusFacts): CredentialOutcome {
     return {
       ready: false,
       reason: REASON_CREDENTIAL_EXPIRED,
-      message: `The credential expired at ${iso(record.expiresAt ?? now)} and could not be refreshed: ${problem.message}`,
+      message: `The credential expired at ${toSeconds(record.expiresAt ?? now)} and could not be refreshed: ${problem.message}`,
     };
   }
   if (problem !== undefined) {
     const kept = record ? "; the Secret keeps its last credential" : "";
     return { ready: false, reason: problem.reason, message: `${problem.message}${kept}` };
   }
-  const until = record?.expiresAt === undefined ? "does not expire" : `expires at ${iso(record.expiresAt)}`;
+  const until =
+    record?.expiresAt === undefined ? "does not expire" : `expires at ${toSeconds(record.expiresAt)}`;
   return { ready: true, reason: REASON_REFRESHED, message: `The Secret holds a credential that ${until}` };
 }
 
@@ -257,14 +259,14 @@ export function credentialStatus(facts: StatusFacts): {
   };
   const status: RegistryCredentialStatus = {
     observedGeneration: facts.generation,
-    conditions: setCondition(previous.conditions ?? [], ready, iso(facts.now)),
+    conditions: setCondition(previous.conditions ?? [], ready, toSeconds(facts.now)),
     ...defined({
       provider: facts.provider,
       registries: facts.registries,
       identity: facts.identity,
-      expiresAt: record?.expiresAt === undefined ? undefined : iso(record.expiresAt),
-      lastRefreshTime: record === undefined ? undefined : iso(record.refreshedAt),
-      nextRefreshTime: facts.nextRefresh === undefined ? undefined : iso(facts.nextRefresh),
+      expiresAt: record?.expiresAt === undefined ? undefined : toSeconds(record.expiresAt),
+      lastRefreshTime: record === undefined ? undefined : toSeconds(record.refreshedAt),
+      nextRefreshTime: facts.nextRefresh === undefined ? undefined : toSeconds(facts.nextRefresh),
     }),
     consecutiveFailures: failures,
   };
@@ -296,8 +298,6 @@ export function credentialEvent(
   const reason = EVENT_OF[after.reason];
   return reason === undefined ? undefined : { type: "Warning", reason, message: after.message };
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 const defined = <T extends object>(fields: T): Partial<T> =>
   Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
