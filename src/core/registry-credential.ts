@@ -23,9 +23,10 @@ import {
   REASON_SECRET_EXISTS,
   REASON_SECRET_NOT_FOUND,
 } from "../constants.ts";
-import { setCondition } from "./conditions.ts";
+import { type Readiness, setCondition } from "./conditions.ts";
 import { type RegistryEntry, serialiseDockerConfig } from "./dockerconfig.ts";
 import { toSeconds } from "./time.ts";
+import type { EventSpec } from "./transitions.ts";
 import type { FieldProblem, StringMap } from "./types.ts";
 
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -207,13 +208,7 @@ export interface StatusFacts {
   minted: boolean;
 }
 
-export interface CredentialOutcome {
-  ready: boolean;
-  reason: string;
-  message: string;
-}
-
-export function credentialOutcome(facts: StatusFacts): CredentialOutcome {
+export function credentialOutcome(facts: StatusFacts): Readiness {
   const { problem, record, now } = facts;
   if (problem?.reason === REASON_INVALID_SPEC) {
     const lines = problem.problems.map((p) => `${p.field}: ${p.message}`);
@@ -240,7 +235,7 @@ export function credentialOutcome(facts: StatusFacts): CredentialOutcome {
 /** The status to write: every field, always, so an unchanged one is never written again. */
 export function credentialStatus(facts: StatusFacts): {
   status: RegistryCredentialStatus;
-  outcome: CredentialOutcome;
+  outcome: Readiness;
 } {
   const outcome = credentialOutcome(facts);
   const { previous, problem, record } = facts;
@@ -273,12 +268,6 @@ export function credentialStatus(facts: StatusFacts): {
   return { status, outcome };
 }
 
-export interface CredentialEvent {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-}
-
 const EVENT_OF: Record<string, string> = {
   [REASON_REFRESH_FAILED]: EVENT_CREDENTIAL_REFRESH_FAILED,
   [REASON_CREDENTIAL_EXPIRED]: EVENT_CREDENTIAL_EXPIRED,
@@ -289,10 +278,7 @@ const EVENT_OF: Record<string, string> = {
 };
 
 /** The Event for a change of the Ready reason; none while it stays the same. */
-export function credentialEvent(
-  before: string | undefined,
-  after: CredentialOutcome,
-): CredentialEvent | undefined {
+export function credentialEvent(before: string | undefined, after: Readiness): EventSpec | undefined {
   if (before === after.reason) return undefined;
   if (after.ready) return { type: "Normal", reason: EVENT_CREDENTIAL_REFRESHED, message: after.message };
   const reason = EVENT_OF[after.reason];
