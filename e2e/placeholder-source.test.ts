@@ -16,9 +16,9 @@ import {
   expectReadyReason,
   readSecretIfAny,
 } from "./support/fixtures.ts";
-import { offer, readyOf, getExport, uniqueRegistry } from "./support/sharing.ts";
+import { offer, readyOf, getExport, quiescent, uniqueRegistry } from "./support/sharing.ts";
 
-useController();
+const { controller } = useController();
 
 test("a placeholder offered to F and exported by F to H never reaches H; the export says SourceIsPlaceholder", async (t) => {
   const platform = await testNamespace(t, "platform");
@@ -86,5 +86,6 @@ test("a SecretImport of a placeholder is refused with SourceIsPlaceholder and ma
   await createImport(t, h, "pull", f);
 
   await expectImportReason(h, "pull", "SourceIsPlaceholder");
+  await quiescent(controller());
   assert.equal(await readSecretIfAny(h, "pull"), undefined);
 });

@@ -24,6 +24,7 @@ import { installCrds } from "./support/controller.ts";
 import { rawClient } from "./support/faults.ts";
 import { createExport, createPlaceholder, cred, expectAuths, readPlaceholder } from "./support/fixtures.ts";
 import { controllerKubeConfig } from "./support/rbac.ts";
+import { quiescent } from "./support/sharing.ts";
 
 const http = rawClient();
 const root = resolve(import.meta.dirname, "..");
@@ -199,7 +200,7 @@ test("basicAuth: a SecretExport of the RegistryCredential's Secret fills placeho
 });
 
 test("a Secret of the same name that the RegistryCredential does not own is never touched: SecretExists", async (t) => {
-  await startController(t);
+  const { controller } = await startController(t);
   const ns = await testNamespace(t, "regcred-exists");
   await createSecret(ns, "login", "Opaque", { username: "robot", password: "unused-never-logged" });
   await createSecret(ns, "pull", "kubernetes.io/dockerconfigjson", {
@@ -215,6 +216,7 @@ test("a Secret of the same name that the RegistryCredential does not own is neve
     ready(credential)?.message ?? "",
     /A Secret pull exists in .* and is not this RegistryCredential's: it is left alone/,
   );
+  await quiescent(controller);
   const after = await readOutput(ns, "pull");
   assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion);
   // The Event follows the status write.

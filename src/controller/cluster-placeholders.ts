@@ -211,7 +211,7 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
       created: createdIn(namespaceName),
     });
     let outcome = service;
-    for (const action of actions) outcome = (await apply(ctx, namespaceName, action)) ?? outcome;
+    for (const action of actions) outcome = (await perform(ctx, namespaceName, action)) ?? outcome;
     recordService(name, namespaceName, outcome);
     if (namespace !== undefined && !namespace.terminating) {
       const onAccounts = outcome?.served === true ? secretName : undefined;
@@ -240,7 +240,7 @@ export function createClusterPlaceholders(options: ClusterPlaceholderOptions) {
     [...(createdByNamespace.get(namespace) ?? [])].flatMap((key) => created.get(key) ?? []);
 
   /** Writes one action; for a create refused because a Secret is there, how that Secret serves. */
-  async function apply(
+  async function perform(
     ctx: Context,
     namespace: string,
     action: ProvisionAction,

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { ANNOTATION_STATUS, CONDITION_READY } from "../constants.ts";
 import type { SecretExportStatus } from "../api/schemas.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { keyOf } from "../core/keys.ts";
 import { toSeconds } from "../core/time.ts";
 import { parsePlaceholderStatus } from "../core/placeholder.ts";
 import { DEFAULT_CLOUD_ENDPOINTS } from "../config.ts";
@@ -182,11 +183,10 @@ export function createController(options: ControllerOptions) {
 
   function enqueueAll() {
     for (const key of state.allPlaceholders()) queues.placeholders.add(key);
-    for (const entry of state.exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
-    for (const entry of state.imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
+    for (const entry of state.exports.values()) queues.exports.add(keyOf(entry));
+    for (const entry of state.imports.values()) queues.imports.add(keyOf(entry));
     provisioning.enqueueAll(queues);
-    for (const entry of credentials.cache.values())
-      queues.credentials.add(`${entry.namespace}/${entry.name}`);
+    for (const entry of credentials.cache.values()) queues.credentials.add(keyOf(entry));
   }
 
   return {
@@ -267,7 +267,7 @@ function changeHandlers(
       provisioning.namespaceChanged(queues, name);
       for (const entry of stateNow().exports.values()) {
         if (reached(entry, previous) !== reached(entry, next)) {
-          queues.exports.addAfter(`${entry.namespace}/${entry.name}`, EXPORT_COUNT_DELAY_MS);
+          queues.exports.addAfter(keyOf(entry), EXPORT_COUNT_DELAY_MS);
         }
       }
     },
@@ -316,8 +316,8 @@ function changeHandlers(
     sourcesRelisted() {
       const queues = queuesNow();
       if (!queues) return;
-      for (const entry of stateNow().exports.values()) queues.exports.add(`${entry.namespace}/${entry.name}`);
-      for (const entry of stateNow().imports.values()) queues.imports.add(`${entry.namespace}/${entry.name}`);
+      for (const entry of stateNow().exports.values()) queues.exports.add(keyOf(entry));
+      for (const entry of stateNow().imports.values()) queues.imports.add(keyOf(entry));
     },
     informerError(name, err, attempt) {
       log.warn({ informer: name, err, attempt }, "list/watch failed; retrying with backoff");

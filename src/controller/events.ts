@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import { EVENT_COMPONENT } from "../constants.ts";
 import { toSeconds } from "../core/time.ts";
+import type { EventSpec } from "../core/transitions.ts";
 import type { RequestOptions } from "../runtime/kube-http.ts";
 
 export interface InvolvedObject {
@@ -13,7 +14,7 @@ export interface InvolvedObject {
 }
 
 export interface EventRecorder {
-  emit(object: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  emit(object: InvolvedObject, type: EventSpec["type"], reason: string, message: string): Promise<void>;
 }
 
 export function eventRecorder(

@@ -40,7 +40,7 @@ export async function reconcileImport(ctx: Context, key: string): Promise<Result
     return { requeueAfterMs: wait };
   }
   try {
-    if ((await apply(ctx, entry, decision.action)) === "lost") {
+    if ((await perform(ctx, entry, decision.action)) === "lost") {
       // Someone else's Secret took that name since the caches were read: nothing is reported until
       // this import has read it and decided again (its watch event brings the import back too).
       return { requeueAfterMs: LOST_CREATE_RETRY_MS };
@@ -91,7 +91,11 @@ async function existingSecret(ctx: Context, entry: ImportEntry): Promise<Existin
 }
 
 /** Writes the decided action; "lost" when the create found a Secret at that name (409). */
-async function apply(ctx: Context, entry: ImportEntry, action: Action): Promise<"written" | "lost" | "none"> {
+async function perform(
+  ctx: Context,
+  entry: ImportEntry,
+  action: Action,
+): Promise<"written" | "lost" | "none"> {
   const path = secretPath(entry);
   const collection = `/api/v1/namespaces/${entry.namespace}/secrets`;
   switch (action.kind) {

@@ -9,7 +9,7 @@ import { planPlaceholder } from "../core/placeholder-plan.ts";
 import { placeholderRejection } from "../core/rejections.ts";
 import { placeholderConflictTransition } from "../core/transitions.ts";
 import type { SecretView } from "../core/types.ts";
-import { type ApiError, type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import { type ApiError, getOrUndefined } from "../runtime/kube-http.ts";
 import type { Result } from "../runtime/work-queue.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
 import { errorClassOf } from "./errors.ts";
@@ -84,10 +84,7 @@ async function reportRejected(ctx: Context, key: string, secret: SecretView, err
 async function reconcileWrongType(ctx: Context, key: string): Promise<void> {
   const [namespace, name] = splitKey(key);
   const path = `/api/v1/namespaces/${namespace}/secrets/${name}`;
-  const found = await ctx.http.request<KubeObject>(path).catch((err: unknown) => {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  });
+  const found = await getOrUndefined(ctx.http, path);
   if (found === undefined) return;
   const secret = secretView(found);
   if (secret.type === SECRET_TYPE_DOCKER_CONFIG_JSON || !isPlaceholder(secret.annotations)) return;

@@ -6,9 +6,10 @@ import { reach, type Reach } from "../core/destinations.ts";
 import type { ParsedDockerConfig } from "../core/dockerconfig.ts";
 import type { Candidate } from "../core/placeholder.ts";
 import type { ExistingSecret } from "../core/imports.ts";
+import { keyOf, splitKey } from "../core/keys.ts";
 import type { NamespaceView, SecretView } from "../core/types.ts";
 import { informer } from "../runtime/informer.ts";
-import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import { getOrUndefined, type KubeHttp, type KubeObject } from "../runtime/kube-http.ts";
 import {
   copyView,
   type ExportEntry,
@@ -183,12 +184,8 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
 
   /** A Secret read straight from the API (not cached): for the few the watches may not have kept. */
   async function readSecret(key: string): Promise<KubeObject | undefined> {
-    const slash = key.indexOf("/");
-    const path = `/api/v1/namespaces/${key.slice(0, slash)}/secrets/${key.slice(slash + 1)}`;
-    return http.request<KubeObject>(path).catch((err: unknown) => {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    });
+    const [namespace, name] = splitKey(key);
+    return getOrUndefined(http, `/api/v1/namespaces/${namespace}/secrets/${name}`);
   }
 
   /** Placeholders with their data; any other dockerconfigjson Secret without it. */
@@ -300,7 +297,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
 
   /** The parsed `.dockerconfigjson` of a source, parsed once per resourceVersion. */
   function parsedSource(secret: SecretView): ParsedDockerConfig {
-    const key = `${secret.namespace}/${secret.name}`;
+    const key = keyOf(secret);
     const memo = parsedSources.get(key);
     if (memo?.resourceVersion === secret.resourceVersion) return memo.parsed;
     const parsed = parseSecretDockerConfig(secret.data);
@@ -365,7 +362,7 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
      */
     async candidatesFor(namespace: NamespaceView): Promise<readonly Candidate[]> {
       const reaching = reachingExports(namespace);
-      const docker = reaching.map((e) => `${e.namespace}/${e.name}`).filter((k) => dockerSecrets.get(k));
+      const docker = reaching.map(keyOf).filter((k) => dockerSecrets.get(k));
       const sources = new Map(await Promise.all(docker.map(async (k) => [k, await sourceData(k)] as const)));
       const dockerSource = (key: string) => {
         const source = sources.get(key);

@@ -2,6 +2,7 @@
 // Events of the transition recorded on the object; a refused one is a WriteRejected Event instead.
 import { API_VERSION } from "../constants.ts";
 import { rejectedOutcome } from "../core/api-errors.ts";
+import { keyOf } from "../core/keys.ts";
 import { rejectionTransition } from "../core/rejections.ts";
 import type { Transition } from "../core/transitions.ts";
 import { type Context, MERGE_PATCH } from "./context.ts";
@@ -23,7 +24,7 @@ export async function writeStatus(
   transition: Transition,
 ): Promise<KubeObject | undefined> {
   const { namespace, name, uid } = owner;
-  const key = `${namespace}/${name}`;
+  const key = keyOf(owner);
   const involved = { apiVersion: API_VERSION, kind: resource.kind, namespace, name, uid };
   const path = `/apis/${API_VERSION}/namespaces/${namespace}/${resource.plural}/${name}/status`;
   const written = await ctx

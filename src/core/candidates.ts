@@ -3,6 +3,7 @@
 import { ANNOTATION_IMAGE_PULL_SECRET, DOCKER_CONFIG_JSON_KEY } from "../constants.ts";
 import { reach } from "./destinations.ts";
 import { type ParsedDockerConfig, parseDockerConfig } from "./dockerconfig.ts";
+import { keyOf } from "./keys.ts";
 import type { Candidate } from "./placeholder.ts";
 import type { ExportView, NamespaceView, StringMap } from "./types.ts";
 
@@ -26,7 +27,7 @@ export function placeholderCandidates<S extends { annotations: StringMap }>(
   for (const entry of exports) {
     if (!entry.destinations.ok) continue;
     const verdict = reach(entry.destinations.compiled, namespace);
-    const exportKey = `${entry.namespace}/${entry.name}`;
+    const exportKey = keyOf(entry);
     const source = verdict.reached ? dockerSource(exportKey) : undefined;
     if (!verdict.reached || source === undefined || isPlaceholder(source.annotations)) continue;
     candidates.push({

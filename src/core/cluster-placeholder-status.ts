@@ -9,6 +9,7 @@ import {
 import { type Readiness, setCondition } from "./conditions.ts";
 import type { ClusterPlaceholderStatus, Condition, NamespaceNotServed } from "./types.ts";
 import type { Service } from "./cluster-placeholder.ts";
+import type { EventSpec } from "./transitions.ts";
 import type { FieldProblem } from "./types.ts";
 
 /** How many namespaces not served are listed by name; the count says how many there are. */
@@ -84,14 +85,8 @@ function outcomeOf(
 
 const namespaces = (n: number) => `${n} namespace${n === 1 ? "" : "s"}`;
 
-export interface EventToEmit {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-}
-
 /** The Event for a change of the Ready reason; none while it stays the same. */
-export function transitionEvent(before: string | undefined, after: Readiness): EventToEmit | undefined {
+export function transitionEvent(before: string | undefined, after: Readiness): EventSpec | undefined {
   if (before === after.reason) return undefined;
   if (after.reason === REASON_INVALID_SPEC) {
     return { type: "Warning", reason: EVENT_CLUSTER_PLACEHOLDER_INVALID, message: after.message };

@@ -23,8 +23,10 @@ import {
   REASON_SECRET_EXISTS,
   REASON_SECRET_NOT_FOUND,
 } from "../constants.ts";
-import { setCondition } from "./conditions.ts";
+import { type Readiness, setCondition } from "./conditions.ts";
 import { type RegistryEntry, serialiseDockerConfig } from "./dockerconfig.ts";
+import { toSeconds } from "./time.ts";
+import type { EventSpec } from "./transitions.ts";
 import type { FieldProblem, StringMap } from "./types.ts";
 
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -84,8 +86,8 @@ export function readRecord(annotations: StringMap): CredentialRecord | undefined
 /** The annotations that record a credential; expires-at is null (removed) when it does not expire. */
 export function recordAnnotations(record: CredentialRecord): Record<string, string | null> {
   return {
-    [ANNOTATION_CREDENTIAL_REFRESHED_AT]: iso(record.refreshedAt),
-    [ANNOTATION_CREDENTIAL_EXPIRES_AT]: record.expiresAt === undefined ? null : iso(record.expiresAt),
+    [ANNOTATION_CREDENTIAL_REFRESHED_AT]: toSeconds(record.refreshedAt),
+    [ANNOTATION_CREDENTIAL_EXPIRES_AT]: record.expiresAt === undefined ? null : toSeconds(record.expiresAt),
     [ANNOTATION_CREDENTIAL_MINTED_FROM]: record.mintedFrom,
   };
 }
@@ -206,13 +208,7 @@ export interface StatusFacts {
   minted: boolean;
 }
 
-export interface CredentialOutcome {
-  ready: boolean;
-  reason: string;
-  message: string;
-}
-
-export function credentialOutcome(facts: StatusFacts): CredentialOutcome {
+export function credentialOutcome(facts: StatusFacts): Readiness {
   const { problem, record, now } = facts;
   if (problem?.reason === REASON_INVALID_SPEC) {
     const lines = problem.problems.map((p) => `${p.field}: ${p.message}`);
@@ -224,21 +220,22 @@ export function credentialOutcome(facts: StatusFacts): CredentialOutcome {
     return {
       ready: false,
       reason: REASON_CREDENTIAL_EXPIRED,
-      message: `The credential expired at ${iso(record.expiresAt ?? now)} and could not be refreshed: ${problem.message}`,
+      message: `The credential expired at ${toSeconds(record.expiresAt ?? now)} and could not be refreshed: ${problem.message}`,
     };
   }
   if (problem !== undefined) {
     const kept = record ? "; the Secret keeps its last credential" : "";
     return { ready: false, reason: problem.reason, message: `${problem.message}${kept}` };
   }
-  const until = record?.expiresAt === undefined ? "does not expire" : `expires at ${iso(record.expiresAt)}`;
+  const until =
+    record?.expiresAt === undefined ? "does not expire" : `expires at ${toSeconds(record.expiresAt)}`;
   return { ready: true, reason: REASON_REFRESHED, message: `The Secret holds a credential that ${until}` };
 }
 
 /** The status to write: every field, always, so an unchanged one is never written again. */
 export function credentialStatus(facts: StatusFacts): {
   status: RegistryCredentialStatus;
-  outcome: CredentialOutcome;
+  outcome: Readiness;
 } {
   const outcome = credentialOutcome(facts);
   const { previous, problem, record } = facts;
@@ -257,24 +254,18 @@ export function credentialStatus(facts: StatusFacts): {
   };
   const status: RegistryCredentialStatus = {
     observedGeneration: facts.generation,
-    conditions: setCondition(previous.conditions ?? [], ready, iso(facts.now)),
+    conditions: setCondition(previous.conditions ?? [], ready, toSeconds(facts.now)),
     ...defined({
       provider: facts.provider,
       registries: facts.registries,
       identity: facts.identity,
-      expiresAt: record?.expiresAt === undefined ? undefined : iso(record.expiresAt),
-      lastRefreshTime: record === undefined ? undefined : iso(record.refreshedAt),
-      nextRefreshTime: facts.nextRefresh === undefined ? undefined : iso(facts.nextRefresh),
+      expiresAt: record?.expiresAt === undefined ? undefined : toSeconds(record.expiresAt),
+      lastRefreshTime: record === undefined ? undefined : toSeconds(record.refreshedAt),
+      nextRefreshTime: facts.nextRefresh === undefined ? undefined : toSeconds(facts.nextRefresh),
     }),
     consecutiveFailures: failures,
   };
   return { status, outcome };
-}
-
-export interface CredentialEvent {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
 }
 
 const EVENT_OF: Record<string, string> = {
@@ -287,17 +278,12 @@ const EVENT_OF: Record<string, string> = {
 };
 
 /** The Event for a change of the Ready reason; none while it stays the same. */
-export function credentialEvent(
-  before: string | undefined,
-  after: CredentialOutcome,
-): CredentialEvent | undefined {
+export function credentialEvent(before: string | undefined, after: Readiness): EventSpec | undefined {
   if (before === after.reason) return undefined;
   if (after.ready) return { type: "Normal", reason: EVENT_CREDENTIAL_REFRESHED, message: after.message };
   const reason = EVENT_OF[after.reason];
   return reason === undefined ? undefined : { type: "Warning", reason, message: after.message };
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 const defined = <T extends object>(fields: T): Partial<T> =>
   Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;

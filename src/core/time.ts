@@ -1,2 +1,3 @@
-/** RFC 3339 to the second, as Kubernetes writes metav1.Time (conditions, Events). */
-export const toSeconds = (time: Date): string => time.toISOString().replace(/\.\d+Z$/, "Z");
+/** RFC 3339 to the second, as Kubernetes writes metav1.Time (conditions, Events); a number is epoch ms. */
+export const toSeconds = (time: Date | number): string =>
+  new Date(time).toISOString().replace(/\.\d+Z$/, "Z");

@@ -3,7 +3,7 @@
 import { CLUSTER_PLACEHOLDER_PLURAL, OWN_API_VERSION } from "../constants.ts";
 import { matchNamespace } from "../core/cluster-placeholder.ts";
 import type { FieldProblem, NamespaceView } from "../core/types.ts";
-import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import { getOrUndefined, type KubeHttp, type KubeObject } from "../runtime/kube-http.ts";
 import { type ClusterPlaceholderEntry, clusterPlaceholderEntry } from "../views/cluster-placeholders.ts";
 import { namespaceView } from "../views/views.ts";
 import { wrap } from "./render.ts";
@@ -32,15 +32,10 @@ export async function readClusterPlaceholders(
   namespace: string,
 ): Promise<ClusterPlaceholderInput> {
   const ns = encodeURIComponent(namespace);
-  const notFound = (err: unknown) => {
-    if (statusOf(err) === 404) return undefined; // no such namespace, or the CRD is not installed
-    throw err;
-  };
+  // Not found: no such namespace, or the CRD is not installed.
   const [list, nsObject] = await Promise.all([
-    http
-      .request<{ items?: KubeObject[] }>(`/apis/${OWN_API_VERSION}/${CLUSTER_PLACEHOLDER_PLURAL}`)
-      .catch(notFound),
-    http.request<KubeObject>(`/api/v1/namespaces/${ns}`).catch(notFound),
+    getOrUndefined<{ items?: KubeObject[] }>(http, `/apis/${OWN_API_VERSION}/${CLUSTER_PLACEHOLDER_PLURAL}`),
+    getOrUndefined(http, `/api/v1/namespaces/${ns}`),
   ]);
   const entries = (list?.items ?? []).flatMap((o) => clusterPlaceholderEntry(o) ?? []);
   const selectors = new Set(

@@ -81,7 +81,7 @@ export function sourcesToRead(
     ...reaching.map(keyOf),
     ...imports.flatMap((i) => (i.spec.ok ? [`${i.spec.spec.fromNamespace}/${i.name}`] : [])),
   ];
-  return [...new Set(keys)].sort(compareBytewise);
+  return sortedUnique(keys);
 }
 
 // ---------------------------------------------------------------------------------------------

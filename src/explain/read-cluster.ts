@@ -13,7 +13,7 @@ import {
   namespaceView,
   secretView,
 } from "../views/views.ts";
-import { type KubeHttp, type KubeObject, statusOf } from "../runtime/kube-http.ts";
+import { getOrUndefined, type KubeHttp, type KubeObject } from "../runtime/kube-http.ts";
 import { type ExplainInput, sourcesToRead } from "./explain.ts";
 
 export interface ReadOptions {
@@ -33,7 +33,7 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
   const importsPath = `/apis/${API_VERSION}/namespaces/${ns}/${SECRET_IMPORT_PLURAL}`;
   const secretsPath = `/api/v1/namespaces/${ns}/secrets`;
   const [namespaceObject, exportObjects, importObjects, namespaceSecrets] = await Promise.all([
-    get(http, `/api/v1/namespaces/${ns}`),
+    getOrUndefined(http, `/api/v1/namespaces/${ns}`),
     list(http, `/apis/${API_VERSION}/${SECRET_EXPORT_PLURAL}`),
     secret === undefined
       ? list(http, importsPath)
@@ -51,7 +51,7 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
 
   const readSecret = async (key: string): Promise<SecretView | undefined> => {
     const [from, name] = splitKey(key);
-    const found = await get(
+    const found = await getOrUndefined(
       http,
       `/api/v1/namespaces/${encodeURIComponent(from)}/secrets/${encodeURIComponent(name)}`,
     );
@@ -70,7 +70,7 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
   });
   for (const [key, found] of sources) if (found !== undefined) secrets.set(key, found);
   const targets = await mapLimited(imports, async (entry) => {
-    const found = await get(http, `${secretsPath}/${encodeURIComponent(entry.name)}`);
+    const found = await getOrUndefined(http, `${secretsPath}/${encodeURIComponent(entry.name)}`);
     return [entry.name, found && copyView(found)] as const;
   });
 
@@ -86,15 +86,8 @@ export async function readCluster(http: KubeHttp, options: ReadOptions): Promise
   };
 }
 
-async function get(http: KubeHttp, path: string): Promise<KubeObject | undefined> {
-  return http.request<KubeObject>(path).catch((err: unknown) => {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  });
-}
-
 async function getAll(http: KubeHttp, path: string): Promise<KubeObject[]> {
-  const found = await get(http, path);
+  const found = await getOrUndefined(http, path);
   return found === undefined ? [] : [found];
 }
 

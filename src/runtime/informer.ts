@@ -88,7 +88,8 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
     options.metadataOnly ? `application/json;as=${kind};g=meta.k8s.io;v=v1,application/json` : undefined;
   const selectors = { fieldSelector: options.fieldSelector, labelSelector: options.labelSelector };
 
-  function apply(key: string, object: KubeObject | undefined, deleted = false) {
+  /** Puts one object's view into the cache, or takes it out, and reports the change. */
+  function store(key: string, object: KubeObject | undefined, deleted = false) {
     const previous = views.get(key);
     const next = object && !deleted ? options.view(object) : undefined;
     if (next === undefined) {
@@ -137,12 +138,12 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
       for (const item of page.items ?? []) {
         const key = objectKey(item);
         seen.add(key);
-        if (versions.get(key) !== item.metadata?.resourceVersion) apply(key, item);
+        if (versions.get(key) !== item.metadata?.resourceVersion) store(key, item);
       }
       resume = page.metadata.continue || undefined;
       listVersion = page.metadata.resourceVersion;
     } while (resume);
-    for (const key of [...views.keys()]) if (!seen.has(key)) apply(key, undefined);
+    for (const key of [...views.keys()]) if (!seen.has(key)) store(key, undefined);
     versionListable = true;
     options.onRelist?.();
     return listVersion;
@@ -172,7 +173,7 @@ export function informer<V>(http: KubeHttp, options: InformerOptions<V>): Inform
       failures = 0;
       version = event.object.metadata?.resourceVersion ?? version;
       if (event.type !== "BOOKMARK") {
-        apply(objectKey(event.object), event.object, event.type === "DELETED");
+        store(objectKey(event.object), event.object, event.type === "DELETED");
       }
     };
     const query = { ...selectors, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds };

@@ -77,6 +77,20 @@ export class RequestTimeout extends Error {
 export const statusOf = (err: unknown): number | undefined =>
   err instanceof ApiError ? err.status : undefined;
 
+/** A GET of something that may not exist: undefined on 404; any other failure still throws. */
+export async function getOrUndefined<T = KubeObject>(
+  http: KubeHttp,
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<T | undefined> {
+  try {
+    return await http.request<T>(path, options);
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
 export type RequestObserver = (method: string, status: number | "error") => void;
 
 /** A client for the API server of `source`: a KubeAccess, or client-node's KubeConfig (tests use it). */

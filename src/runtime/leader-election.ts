@@ -6,7 +6,7 @@
 // so a standby takes over at once.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { type KubeHttp, statusOf } from "./kube-http.ts";
+import { getOrUndefined, type KubeHttp, statusOf } from "./kube-http.ts";
 import { type Clock, realClock } from "./work-queue.ts";
 
 export interface LeaderElectionOptions {
@@ -84,10 +84,7 @@ export function leaderElector(options: LeaderElectionOptions): LeaderElector {
   };
 
   async function tryAcquireOrRenew(now: number, signal: AbortSignal): Promise<boolean> {
-    const current = await http.request<Lease>(`${path}/${name}`, { signal }).catch((err: unknown) => {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    });
+    const current = await getOrUndefined<Lease>(http, `${path}/${name}`, { signal });
     if (current === undefined) {
       const body = leaseBody(undefined);
       const created = await http.request<Lease>(path, { method: "POST", body, signal });

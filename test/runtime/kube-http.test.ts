@@ -1,8 +1,9 @@
-// The HTTP client's deadlines against a scripted server that accepts requests and never answers.
+// The HTTP client against a scripted server: deadlines (requests accepted and never answered), and
+// what a 404 means to getOrUndefined.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError, kubeHttp, REQUEST_TIMEOUT_MS } from "../../src/runtime/kube-http.ts";
-import { scriptedServer } from "./scripted-server.ts";
+import { ApiError, getOrUndefined, kubeHttp, REQUEST_TIMEOUT_MS } from "../../src/runtime/kube-http.ts";
+import { answer, scriptedServer, status } from "./scripted-server.ts";
 
 /** Whether the promise settles (either way) within `ms` of real time; never hangs a failing test. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<"settled" | "hung"> {
@@ -78,5 +79,25 @@ test("ApiError keeps the status, reason and the start of a long server message o
   assert.equal(
     new ApiError(404, "GET", "/x", "NotFound", "not found").message,
     "GET /x: 404 NotFound: not found",
+  );
+});
+
+test("getOrUndefined: the object when found, undefined on 404, and any other failure still throws", async (t) => {
+  const server = await scriptedServer((request, res) => {
+    if (request.path.endsWith("/found")) answer(res, 200, { metadata: { name: "found" } });
+    else if (request.path.endsWith("/missing")) answer(res, 404, status(404, "NotFound"));
+    else answer(res, 403, status(403, "Forbidden"));
+  });
+  t.after(() => server.close());
+  const secrets = "/api/v1/namespaces/a/secrets";
+  assert.deepEqual(await getOrUndefined(server.http, `${secrets}/found`), { metadata: { name: "found" } });
+  assert.equal(await getOrUndefined(server.http, `${secrets}/missing`), undefined);
+  await assert.rejects(getOrUndefined(server.http, `${secrets}/forbidden`), (err: ApiError) => {
+    assert.equal(err.status, 403);
+    return true;
+  });
+  assert.deepEqual(
+    server.requests.map((r) => r.method),
+    ["GET", "GET", "GET"],
   );
 });
