@@ -69,6 +69,11 @@ const dockerSource = (name: string, resourceVersion: string, password: string) =
     ).toString("base64"),
   },
 });
+const namespaceList = (names: string[]) =>
+  list(
+    "10",
+    names.map((name) => ({ metadata: { name, uid: name, resourceVersion: "2" } })),
+  );
 const exportOf = (name: string, spec: unknown) => ({
   metadata: { namespace: "platform", name, uid: `e-${name}`, resourceVersion: "3", generation: 1 },
   spec,
@@ -83,17 +88,7 @@ test("namespaces reached by the same exports share one candidate list, and a new
       if (request.query.get("fieldSelector") === `type=${SECRET_TYPE_DOCKER_CONFIG_JSON}`) dockerWatch = res;
       return;
     }
-    if (request.path === "/api/v1/namespaces") {
-      const names = ["t1", "t2", "t3"];
-      return answer(
-        res,
-        200,
-        list(
-          "10",
-          names.map((name) => ({ metadata: { name, uid: name, resourceVersion: "2" } })),
-        ),
-      );
-    }
+    if (request.path === "/api/v1/namespaces") return answer(res, 200, namespaceList(["t1", "t2", "t3"]));
     if (request.path.endsWith("/secretexports")) {
       const exports = [exportOf("all", { toNamespaces: ["*"] }), exportOf("t3", { toNamespace: "t3" })];
       return answer(res, 200, list("10", exports));
@@ -140,17 +135,7 @@ test("the namespaces an export reaches follow a change of its placement, and a s
       if (request.path.endsWith("/secretexports")) exportWatch = res;
       return;
     }
-    if (request.path === "/api/v1/namespaces") {
-      const names = ["t1", "t2"];
-      return answer(
-        res,
-        200,
-        list(
-          "10",
-          names.map((name) => ({ metadata: { name, uid: name, resourceVersion: "2" } })),
-        ),
-      );
-    }
+    if (request.path === "/api/v1/namespaces") return answer(res, 200, namespaceList(["t1", "t2"]));
     if (request.path.endsWith("/secretexports")) return answer(res, 200, list("10", [only]));
     answer(res, 200, list("10"));
   });
