@@ -2,9 +2,9 @@
 
 /** The middle value; of an even count, the mean of the two middle ones (of two runs, their mean). */
 export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;
-  if (sorted.length === 0) return NaN;
   return Number.isInteger(middle)
     ? ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
     : (sorted[Math.floor(middle)] ?? NaN);

@@ -348,10 +348,10 @@ export function createClusterState(http: KubeHttp, handlers: ChangeHandlers, mor
     namespacesReachedBy(entry: ExportEntry | undefined): string[] {
       if (!entry?.destinations.ok) return [];
       const { compiled } = entry.destinations;
-      const key = `${entry.namespace}/${entry.name}`;
+      const key = keyOf(entry);
       const reaches =
         exports.get(key)?.placement === entry.placement
-          ? (ns: NamespaceView) => reachingExports(ns).some((e) => `${e.namespace}/${e.name}` === key)
+          ? (ns: NamespaceView) => reachingExports(ns).some((e) => keyOf(e) === key)
           : (ns: NamespaceView) => reach(compiled, ns).reached;
       return [...namespaces.values()].filter(reaches).map((ns) => ns.name);
     },
